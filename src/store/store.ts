@@ -1,0 +1,182 @@
+/**
+ * The store port: everything the pipeline needs from a database, nothing more. SQLite (default)
+ * and PostgreSQL implement it with one Kysely query layer; test/contract runs one suite on both.
+ * Every method that changes state is one transaction. Times are epoch milliseconds passed in by
+ * the caller (the injected clock), never read from the database server's clock.
+ */
+import type { InboundMessage, WebhookEvent } from "../events/types.js";
+
+export interface RecordResult {
+  messagesNew: number;
+  messagesDuplicate: number;
+  statusesNew: number;
+  statusesDuplicate: number;
+  errors: number;
+}
+
+export interface InboxItem {
+  id: number;
+  /** wamid of the inbound message */
+  messageId: string;
+  phoneNumberId: string;
+  contactKey: string;
+  message: InboundMessage;
+  /** handler runs that already failed */
+  attempts: number;
+  receivedAtMs: number;
+}
+
+export type InboxState = "pending" | "done" | "failed";
+
+export interface InboxRow extends InboxItem {
+  state: InboxState;
+  lastError: string | null;
+}
+
+/** What a reply or receipt becomes: one POST /{phoneNumberId}/messages with this JSON body. */
+export interface OutboxDraft {
+  phoneNumberId: string;
+  /** the user it goes to (contact key); used for per-recipient back-off */
+  recipient: string;
+  kind: "message" | "receipt";
+  body: Record<string, unknown>;
+}
+
+export interface OutboxItem {
+  id: number;
+  phoneNumberId: string;
+  recipient: string;
+  kind: "message" | "receipt";
+  body: Record<string, unknown>;
+  /** attempts already made */
+  attempts: number;
+  createdAtMs: number;
+  /** inbound wamid whose handling produced this, if any */
+  sourceMessageId: string | null;
+}
+
+export type OutboxState = "pending" | "sent" | "failed" | "dead";
+
+export interface OutboxRow extends OutboxItem {
+  state: OutboxState;
+  wamid: string | null;
+  /** best delivery status seen so far: sent < failed < delivered < read < played */
+  deliveryStatus: string | null;
+  nextAttemptAtMs: number;
+  lastErrorCode: number | null;
+  lastErrorTitle: string | null;
+}
+
+export interface AttemptError {
+  /** Graph error code, when Graph sent one */
+  code: number | null;
+  httpStatus: number | null;
+  title: string;
+}
+
+export type SendOutcome =
+  | { kind: "sent"; wamid: string | null }
+  | { kind: "retry"; retryAtMs: number; error: AttemptError }
+  /** permanent error: never sent again */
+  | { kind: "failed"; error: AttemptError }
+  /** retryable, but past the maximum age or attempts */
+  | { kind: "dead"; error: AttemptError };
+
+export interface AttemptLog {
+  startedAtMs: number;
+  durationMs: number;
+}
+
+export interface AttemptRow {
+  outboxId: number;
+  attempt: number;
+  outcome: SendOutcome["kind"];
+  httpStatus: number | null;
+  errorCode: number | null;
+  errorTitle: string | null;
+  startedAtMs: number;
+  durationMs: number;
+}
+
+export interface StatusRow {
+  wamid: string;
+  status: string;
+  timestampSec: number;
+  errorCode: number | null;
+  errorTitle: string | null;
+}
+
+export interface Claim {
+  workerId: string;
+  nowMs: number;
+  leaseMs: number;
+  limit: number;
+}
+
+export interface StoreDepth {
+  inboxPending: number;
+  inboxFailed: number;
+  outboxPending: number;
+  outboxFailed: number;
+}
+
+export type ContactState = Record<string, unknown>;
+
+export interface Store {
+  readonly dialect: "sqlite" | "postgres";
+  /** Applies numbered migrations; safe when several instances call it at once. */
+  migrate(): Promise<void>;
+  /** Throws when the database does not answer (used by /readyz). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  /**
+   * Records several deliveries' events in ONE transaction (group commit) and returns one result
+   * per delivery. Messages are keyed by wamid, statuses by (wamid, status): a key seen before is
+   * counted as a duplicate and changes nothing. New statuses are applied to the outbox row with
+   * that wamid (monotonically), or kept until a send returns that wamid.
+   */
+  record(deliveries: readonly (readonly WebhookEvent[])[], nowMs: number): Promise<RecordResult[]>;
+
+  /**
+   * Leases due inbox items: at most one per contact, only a contact's oldest unfinished item, and
+   * none for a contact that has an item leased by anyone (per-contact order across instances).
+   */
+  claimInbox(claim: Claim): Promise<InboxItem[]>;
+  /**
+   * Marks the item done, inserts its replies into the outbox and writes the contact state, in one
+   * transaction — only while workerId still holds the lease (returns false otherwise and changes nothing).
+   */
+  completeInbox(item: InboxItem, workerId: string, result: { replies: readonly OutboxDraft[]; state?: ContactState }, nowMs: number): Promise<boolean>;
+  /** Handler failed: try again at retryAtMs (the contact's later messages wait) or park it as failed. */
+  failInbox(item: InboxItem, workerId: string, failure: { error: string; retryAtMs: number | null }, nowMs: number): Promise<boolean>;
+  getContactState(phoneNumberId: string, contactKey: string): Promise<ContactState>;
+  listInbox(filter: { state?: InboxState; limit: number }): Promise<InboxRow[]>;
+
+  /** Direct sends (not caused by an inbound message). Returns the new outbox ids. */
+  enqueue(drafts: readonly OutboxDraft[], nowMs: number): Promise<number[]>;
+  /** Leases due outbox items (pending, next attempt due, lease free), oldest first. */
+  claimOutbox(claim: Claim): Promise<OutboxItem[]>;
+  /** Records the attempt and its outcome; only while workerId holds the lease. */
+  settleOutbox(item: OutboxItem, workerId: string, outcome: SendOutcome, attempt: AttemptLog, nowMs: number): Promise<boolean>;
+  /**
+   * Shared token bucket per business number (rate per second, burst = one second's worth):
+   * takes up to `wanted` tokens and returns how many were granted. Returns 0 while paused.
+   */
+  takeSendTokens(phoneNumberId: string, wanted: number, ratePerSecond: number, nowMs: number): Promise<number>;
+  /** Meta said the number is over its throughput (130429): grant no tokens until untilMs. */
+  pauseSends(phoneNumberId: string, untilMs: number): Promise<void>;
+  /** Gives back every lease this worker holds (graceful shutdown). */
+  releaseLeases(workerId: string): Promise<void>;
+
+  listOutbox(filter: { states?: readonly OutboxState[]; limit: number }): Promise<OutboxRow[]>;
+  getOutbox(id: number): Promise<OutboxRow | undefined>;
+  listAttempts(outboxId: number): Promise<AttemptRow[]>;
+  listStatuses(wamid: string): Promise<StatusRow[]>;
+  /** An operator's retry of a failed or dead message: pending again, due now. */
+  retryOutbox(id: number, nowMs: number): Promise<boolean>;
+
+  depth(): Promise<StoreDepth>;
+  /** Deletes finished inbox keys and statuses older than olderThanMs, at most batchSize rows. */
+  prune(olderThanMs: number, batchSize: number): Promise<number>;
+}
