@@ -166,6 +166,11 @@ export interface Store {
   takeSendTokens(phoneNumberId: string, wanted: number, ratePerSecond: number, nowMs: number): Promise<number>;
   /** Meta said the number is over its throughput (130429): grant no tokens until untilMs. */
   pauseSends(phoneNumberId: string, untilMs: number): Promise<void>;
+  /**
+   * Gives the item back without counting an attempt, due again at untilMs (the send-rate limit
+   * had no token for it). Only while workerId holds the lease.
+   */
+  deferOutbox(item: OutboxItem, workerId: string, untilMs: number): Promise<boolean>;
   /** Gives back every lease this worker holds (graceful shutdown). */
   releaseLeases(workerId: string): Promise<void>;
 

@@ -1,0 +1,76 @@
+import type { Logger } from "pino";
+import type { Metrics } from "../metrics/metrics.js";
+import { type Answer, jsonAnswer, jsonError } from "../webhook/answer.js";
+import type { RawBody } from "../webhook/raw-body.js";
+import type { Receiver } from "../webhook/receive.js";
+
+/** What the router needs from any HTTP stack; each adapter supplies it in a few lines. */
+export interface HttpRequestLike {
+  method: string;
+  /** path and query, e.g. `/webhook?hub.mode=subscribe` */
+  url: string;
+  header(name: string): string | undefined;
+  readBody(maxBytes: number): Promise<RawBody>;
+}
+
+export interface RouterOptions {
+  receiver: Receiver;
+  webhookPath: string;
+  maxBodyBytes: number;
+  metrics: Metrics;
+  logger: Logger;
+  /** throws when a dependency (the store) does not answer */
+  ready: () => Promise<void>;
+  newRequestId: () => string;
+}
+
+export const tooLarge = (maxBodyBytes: number): Answer => ({
+  ...jsonError(413, "body_too_large", `The body is larger than MAX_BODY_BYTES (${maxBodyBytes} bytes).`),
+  headers: { connection: "close" },
+});
+
+export function createRouter(options: RouterOptions) {
+  const { receiver, metrics } = options;
+
+  const webhook = async (request: HttpRequestLike, query: string): Promise<Answer> => {
+    if (request.method === "GET") return receiver.handshake(new URLSearchParams(query));
+    if (request.method !== "POST") return { ...jsonError(405, "method_not_allowed", "Use GET (handshake) or POST (events)."), headers: { allow: "GET, POST" } };
+    const raw = await request.readBody(options.maxBodyBytes);
+    if (!raw.ok) {
+      metrics.requests.inc({ method: "POST", status: raw.reason === "too-large" ? 413 : 400 });
+      return raw.reason === "too-large" ? tooLarge(options.maxBodyBytes) : jsonError(400, "aborted", "The request body was not received completely.");
+    }
+    return receiver.deliver({
+      body: raw.body,
+      signature: request.header("x-hub-signature-256"),
+      contentType: request.header("content-type"),
+      requestId: request.header("x-request-id") ?? options.newRequestId(),
+    });
+  };
+
+  const readyz = async (): Promise<Answer> => {
+    try {
+      await options.ready();
+      return jsonAnswer(200, { status: "ready" });
+    } catch (error) {
+      options.logger.warn({ err: error }, "readiness check failed");
+      return jsonAnswer(503, { status: "unavailable", reason: "the database does not answer" });
+    }
+  };
+
+  return async (request: HttpRequestLike): Promise<Answer> => {
+    const q = request.url.indexOf("?");
+    const path = q === -1 ? request.url : request.url.slice(0, q);
+    const query = q === -1 ? "" : request.url.slice(q + 1);
+    if (path === options.webhookPath) return webhook(request, query);
+    if (request.method !== "GET" && request.method !== "HEAD") return jsonError(404, "not_found", "No such route.");
+    if (path === "/healthz") return jsonAnswer(200, { status: "ok" });
+    if (path === "/readyz") return readyz();
+    if (path === "/metrics") {
+      return { status: 200, contentType: metrics.registry.contentType, body: await metrics.registry.metrics() };
+    }
+    return jsonError(404, "not_found", "No such route.");
+  };
+}
+
+export type Router = ReturnType<typeof createRouter>;

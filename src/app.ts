@@ -1,0 +1,131 @@
+import { createRouter, type HttpRequestLike } from "./adapters/router.js";
+import { answerToResponse, webRequestLike } from "./adapters/web.js";
+import { createDispatcher } from "./bot/dispatcher.js";
+import { echoUpper } from "./bot/echo-upper.js";
+import type { Bot } from "./bot/types.js";
+import type { Config } from "./config.js";
+import type { WebhookEvent } from "./events/types.js";
+import { createGraphClient, type GraphClient } from "./graph/client.js";
+import { createGroupCommitter } from "./inbox/group-commit.js";
+import { createLoop, type Loop } from "./loop.js";
+import { createMetrics } from "./metrics/metrics.js";
+import { createOutboxWorker } from "./outbox/worker.js";
+import { createRuntime, type Runtime } from "./runtime.js";
+import type { RecordResult, Store } from "./store/store.js";
+import type { Answer } from "./webhook/answer.js";
+import { createReceiver } from "./webhook/receive.js";
+
+export interface AppOptions {
+  config: Config;
+  store: Store;
+  runtime?: Partial<Runtime>;
+  /** defaults to echo-upper; the CLI resolves BOT= into one */
+  bot?: Bot;
+  /** defaults to a client for config.graphApiBaseUrl; null disables sending (no ACCESS_TOKEN) */
+  graph?: GraphClient | null;
+  webhookPath?: string;
+  /** this instance's name in leases; unique per process */
+  workerId?: string;
+  idleMs?: number;
+}
+
+export interface App {
+  /** the framework-free core used by every adapter */
+  route(request: HttpRequestLike): Promise<Answer>;
+  /** Web-standard handler (Request -> Response): Hono, Bun, Deno, workers, tests */
+  fetch(request: Request): Promise<Response>;
+  /** starts the bot dispatcher, the outbox sender and pruning */
+  start(): void;
+  /** stops taking work, lets running work finish (bounded), gives leases back */
+  stop(): Promise<void>;
+  readonly metrics: ReturnType<typeof createMetrics>;
+  readonly store: Store;
+  readonly runtime: Runtime;
+  readonly workerId: string;
+}
+
+const DAY_MS = 86_400_000;
+
+/** The composition root: wires the pipeline stages in flow order. */
+export function createApp(options: AppOptions): App {
+  const { config, store } = options;
+  const runtime = createRuntime(options.runtime);
+  const log = runtime.logger;
+  const workerId = options.workerId ?? `wahook-${runtime.newId()}`;
+  const idleMs = options.idleMs ?? 250;
+  const metrics = createMetrics({ depth: () => store.depth(), processMetrics: true });
+  const shutdown = new AbortController();
+  const loops: Loop[] = [];
+
+  const committer = createGroupCommitter<readonly WebhookEvent[], RecordResult>((deliveries) => store.record(deliveries, runtime.nowMs()));
+  const record = async (events: readonly WebhookEvent[]) => {
+    const result = await committer.submit(events);
+    if (result.messagesNew > 0) botLoop.wake();
+    return result;
+  };
+  const receiver = createReceiver({ verifyToken: config.verifyToken, appSecrets: config.appSecrets, phoneNumberId: config.phoneNumberId, record, metrics, logger: log });
+  const route = createRouter({ receiver, webhookPath: options.webhookPath ?? "/webhook", maxBodyBytes: config.maxBodyBytes, metrics, logger: log, ready: () => store.ping(), newRequestId: runtime.newId });
+
+  const graph =
+    options.graph !== undefined
+      ? options.graph
+      : config.accessToken
+        ? createGraphClient({ baseUrl: config.graphApiBaseUrl, apiVersion: config.graphApiVersion, accessToken: config.accessToken, fetch: runtime.fetch, timeoutMs: config.graphTimeoutMs, nowMs: runtime.nowMs })
+        : null;
+
+  const sender = graph && createOutboxWorker({
+    store, graph, runtime, metrics, workerId, leaseMs: config.leaseMs, ratePerSecond: config.sendRatePerSecond, maxAgeMs: config.messageMaxAgeMs,
+    retryMaxDelayMs: config.retryMaxDelayMs, concurrency: 64, signal: shutdown.signal, onSettled: () => sendLoop?.wake(),
+  });
+  const sendLoop = sender ? createLoop({ name: "outbox", tick: sender.tick, idleMs, logger: log }) : undefined;
+
+  const dispatcher = createDispatcher({
+    store, bot: options.bot ?? echoUpper, runtime, metrics, workerId, leaseMs: config.leaseMs, maxAttempts: config.botMaxAttempts,
+    retryMaxDelayMs: config.retryMaxDelayMs, batchSize: 64, signal: shutdown.signal,
+    onSettled: () => {
+      botLoop.wake();
+      sendLoop?.wake();
+    },
+    beforeHandle: graph && config.markRead !== "off"
+      ? (item) => void graph.markRead(item.phoneNumberId, item.messageId, { typing: config.markRead === "typing" }).catch(() => undefined)
+      : undefined,
+  });
+  const botLoop = createLoop({ name: "bot", tick: dispatcher.tick, idleMs, logger: log });
+
+  // Keys are kept past Meta's 7 days of retries, then pruned in small batches.
+  const pruneBatch = 500;
+  const pruneLoop = createLoop({
+    name: "prune",
+    tick: async () => ((await store.prune(runtime.nowMs() - config.dedupeRetentionDays * DAY_MS, pruneBatch)) >= pruneBatch ? 1 : 0),
+    idleMs: 10 * 60_000,
+    logger: log,
+  });
+
+  const stop = async () => {
+    const all = [botLoop, ...(sendLoop ? [sendLoop] : []), pruneLoop];
+    await Promise.all(all.map((loop) => loop.stop()));
+    const finish = Promise.all([dispatcher.drain(), sender?.drain(), committer.drain()]);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, config.shutdownTimeoutMs)));
+    await Promise.race([finish, deadline]);
+    clearTimeout(timer);
+    shutdown.abort();
+    await store.releaseLeases(workerId);
+  };
+
+  if (!graph) log.warn("ACCESS_TOKEN is not set: replies are kept in the outbox but not sent until it is");
+
+  return {
+    route,
+    fetch: async (request) => answerToResponse(await route(webRequestLike(request))),
+    start() {
+      loops.push(botLoop, pruneLoop, ...(sendLoop ? [sendLoop] : []));
+      for (const loop of loops) loop.start();
+    },
+    stop,
+    metrics,
+    store,
+    runtime,
+    workerId,
+  };
+}

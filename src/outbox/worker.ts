@@ -1,0 +1,88 @@
+import type { GraphClient } from "../graph/client.js";
+import type { Metrics } from "../metrics/metrics.js";
+import type { Runtime } from "../runtime.js";
+import type { OutboxItem, SendOutcome, Store } from "../store/store.js";
+import { createWorkPool } from "../work-pool.js";
+import { decideRetry } from "./backoff.js";
+
+export interface OutboxWorkerOptions {
+  store: Store;
+  graph: GraphClient;
+  runtime: Runtime;
+  metrics: Metrics;
+  workerId: string;
+  leaseMs: number;
+  /** per business number, shared by every instance through the store */
+  ratePerSecond: number;
+  maxAgeMs: number;
+  retryMaxDelayMs: number;
+  concurrency: number;
+  signal: AbortSignal;
+  onSettled?: () => void;
+}
+
+const errorOf = (outcome: SendOutcome) => (outcome.kind === "sent" ? undefined : outcome.error);
+
+/** Claims due outbox messages, paces them per number, sends them and settles each attempt. */
+export function createOutboxWorker(options: OutboxWorkerOptions) {
+  const { store, graph, runtime, metrics, workerId } = options;
+  const log = runtime.logger;
+
+  const send = async (item: OutboxItem) => {
+    const startedAtMs = runtime.nowMs();
+    const { verdict, durationMs } = await graph.sendMessage(item.phoneNumberId, item.body, options.signal);
+    const nowMs = runtime.nowMs();
+    const outcome = decideRetry({
+      verdict,
+      attempts: item.attempts,
+      createdAtMs: item.createdAtMs,
+      nowMs,
+      maxAgeMs: options.maxAgeMs,
+      random: runtime.random,
+      capMs: options.retryMaxDelayMs,
+    });
+    if (verdict.kind === "retry" && verdict.scope === "number") {
+      // 130429: the whole number is over its throughput; hold every instance's sends for it.
+      await store.pauseSends(item.phoneNumberId, nowMs + (verdict.retryAfterMs ?? 1000));
+    }
+    if (verdict.kind === "permanent" && verdict.alert) {
+      log.error({ outboxId: item.id, code: verdict.error.code }, "Graph refused the access token or permission: replace ACCESS_TOKEN (a System User token with whatsapp_business_messaging) and run `wahook outbox retry`");
+    }
+    const error = errorOf(outcome);
+    metrics.sends.inc({ outcome: outcome.kind, code: String(error?.code ?? error?.httpStatus ?? "") });
+    metrics.attemptSeconds.observe(durationMs / 1000);
+    log.debug({ outboxId: item.id, outcome: outcome.kind, code: error?.code, attempt: item.attempts + 1 }, "outbox attempt");
+    const settled = await store.settleOutbox(item, workerId, outcome, { startedAtMs, durationMs }, runtime.nowMs());
+    if (!settled) log.warn({ outboxId: item.id }, "outbox lease was lost during the send; the attempt result was not recorded");
+  };
+
+  const pool = createWorkPool({
+    size: options.concurrency,
+    onSettled: options.onSettled,
+    onError: (error) => log.error({ err: error }, "could not settle an outbox attempt; the message is retried when its lease expires"),
+  });
+
+  /** Sends what the shared rate limit allows now; the rest goes back, due a token's time later. */
+  const dispatch = async (items: readonly OutboxItem[]) => {
+    const byNumber = new Map<string, OutboxItem[]>();
+    for (const item of items) byNumber.set(item.phoneNumberId, [...(byNumber.get(item.phoneNumberId) ?? []), item]);
+    for (const [phoneNumberId, group] of byNumber) {
+      const granted = await store.takeSendTokens(phoneNumberId, group.length, options.ratePerSecond, runtime.nowMs());
+      group.slice(0, granted).forEach((item) => pool.run(() => send(item)));
+      const retryAtMs = runtime.nowMs() + Math.ceil(1000 / options.ratePerSecond);
+      await Promise.all(group.slice(granted).map((item) => store.deferOutbox(item, workerId, retryAtMs)));
+    }
+  };
+
+  const tick = async (): Promise<number> => {
+    if (pool.free() === 0) {
+      await pool.waitForSlot();
+      return 1;
+    }
+    const items = await store.claimOutbox({ workerId, nowMs: runtime.nowMs(), leaseMs: options.leaseMs, limit: pool.free() });
+    await dispatch(items);
+    return items.length;
+  };
+
+  return { tick, drain: pool.drain };
+}
