@@ -30,8 +30,10 @@ export interface AppOptions {
 }
 
 export interface App {
-  /** the framework-free core used by every adapter */
+  /** the framework-free core of the built-in server: webhook, /healthz, /readyz, /metrics */
   route(request: HttpRequestLike): Promise<Answer>;
+  /** the webhook alone, for mounting on any path of a host app (Express, Fastify) */
+  webhook(request: HttpRequestLike): Promise<Answer>;
   /** Web-standard handler (Request -> Response): Hono, Bun, Deno, workers, tests */
   fetch(request: Request): Promise<Response>;
   /** starts the bot dispatcher, the outbox sender and pruning */
@@ -64,7 +66,7 @@ export function createApp(options: AppOptions): App {
     return result;
   };
   const receiver = createReceiver({ verifyToken: config.verifyToken, appSecrets: config.appSecrets, phoneNumberId: config.phoneNumberId, record, metrics, logger: log });
-  const route = createRouter({ receiver, webhookPath: options.webhookPath ?? "/webhook", maxBodyBytes: config.maxBodyBytes, metrics, logger: log, ready: () => store.ping(), newRequestId: runtime.newId });
+  const { route, webhook } = createRouter({ receiver, webhookPath: options.webhookPath ?? "/webhook", maxBodyBytes: config.maxBodyBytes, metrics, logger: log, ready: () => store.ping(), newRequestId: runtime.newId });
 
   const graph =
     options.graph !== undefined
@@ -117,6 +119,7 @@ export function createApp(options: AppOptions): App {
 
   return {
     route,
+    webhook,
     fetch: async (request) => answerToResponse(await route(webRequestLike(request))),
     start() {
       loops.push(botLoop, pruneLoop, ...(sendLoop ? [sendLoop] : []));

@@ -58,10 +58,14 @@ export function createRouter(options: RouterOptions) {
     }
   };
 
-  return async (request: HttpRequestLike): Promise<Answer> => {
-    const q = request.url.indexOf("?");
-    const path = q === -1 ? request.url : request.url.slice(0, q);
-    const query = q === -1 ? "" : request.url.slice(q + 1);
+  const split = (url: string) => {
+    const q = url.indexOf("?");
+    return q === -1 ? { path: url, query: "" } : { path: url.slice(0, q), query: url.slice(q + 1) };
+  };
+
+  /** every path: the webhook, health, readiness and metrics (the built-in server) */
+  const route = async (request: HttpRequestLike): Promise<Answer> => {
+    const { path, query } = split(request.url);
     if (path === options.webhookPath) return webhook(request, query);
     if (request.method !== "GET" && request.method !== "HEAD") return jsonError(404, "not_found", "No such route.");
     if (path === "/healthz") return jsonAnswer(200, { status: "ok" });
@@ -71,6 +75,11 @@ export function createRouter(options: RouterOptions) {
     }
     return jsonError(404, "not_found", "No such route.");
   };
+
+  /** the webhook alone, whatever path the host app mounted it on (Express, Fastify) */
+  const webhookOnly = (request: HttpRequestLike): Promise<Answer> => webhook(request, split(request.url).query);
+
+  return { route, webhook: webhookOnly };
 }
 
 export type Router = ReturnType<typeof createRouter>;
