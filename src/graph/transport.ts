@@ -1,0 +1,73 @@
+/**
+ * What every Graph call shares: the versioned base URL, the Bearer header, a timeout combined with
+ * the caller's signal, and redaction of the access token from any text we pass on.
+ */
+import { WahookError } from "../errors.js";
+
+export interface GraphTransportOptions {
+  /** e.g. https://graph.facebook.com (GRAPH_API_BASE_URL) */
+  baseUrl: string;
+  /** e.g. v24.0: pinned, because Meta changes shapes between versions [WA-SEND] */
+  apiVersion: string;
+  accessToken: string;
+  fetch: typeof fetch;
+  timeoutMs: number;
+}
+
+export interface GraphRequest {
+  method: "GET" | "POST";
+  /** JSON text, serialised by the caller so a body bug throws instead of looking like a network error */
+  json?: string;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+export interface GraphTransport {
+  /** `${baseUrl}/${apiVersion}/${path}` */
+  url(path: string): string;
+  /** Sends with the Bearer header; rejects on network errors, timeouts and aborts. */
+  request(url: string, request: GraphRequest): Promise<Response>;
+  /** Replaces the access token wherever it appears, for text that may reach logs or errors. */
+  redact(text: string): string;
+  /** Whether the base URL is https, in which case the token is never sent over plain http. */
+  secure: boolean;
+}
+
+export function createGraphTransport(options: GraphTransportOptions): GraphTransport {
+  const token = options.accessToken;
+  if (typeof token !== "string" || token.trim() === "") {
+    throw new WahookError("CONFIG_MISSING", "ACCESS_TOKEN is missing: sending needs a System User access token with the whatsapp_business_messaging permission (Business Settings > System users)");
+  }
+  const root = `${options.baseUrl.replace(/\/+$/, "")}/${encodeURIComponent(options.apiVersion)}`;
+  const authorization = `Bearer ${token}`;
+
+  const request = (url: string, { method, json, signal, timeoutMs = options.timeoutMs }: GraphRequest) => {
+    // The timeout covers the whole exchange including the body, since fetch honours the signal while reading.
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const headers: Record<string, string> = { authorization };
+    if (json !== undefined) headers["content-type"] = "application/json";
+    return options.fetch(url, {
+      method,
+      headers,
+      body: json,
+      signal: signal === undefined ? timeout : AbortSignal.any([timeout, signal]),
+    });
+  };
+
+  return {
+    url: (path) => `${root}/${path}`,
+    request,
+    redact: (text) => text.split(token).join("[redacted]"),
+    secure: root.startsWith("https:"),
+  };
+}
+
+/** The body as JSON, or null when it is empty or not JSON (an HTML 502 page from a proxy, say). */
+export async function readJson(response: Response): Promise<unknown> {
+  const text = await response.text();
+  try {
+    return text === "" ? null : (JSON.parse(text) as unknown);
+  } catch {
+    return null;
+  }
+}
