@@ -66,6 +66,15 @@ export function createRouter(options: RouterOptions) {
   /** every path: the webhook, health, readiness and metrics (the built-in server) */
   const route = async (request: HttpRequestLike): Promise<Answer> => {
     const { path, query } = split(request.url);
+    if (!options.logger.isLevelEnabled("debug")) return dispatch(request, path, query);
+    const startedAt = performance.now();
+    const answer = await dispatch(request, path, query);
+    // The path only: the verify token travels in the handshake's query string.
+    options.logger.debug({ method: request.method, path, status: answer.status, ms: Math.round((performance.now() - startedAt) * 100) / 100 }, "request");
+    return answer;
+  };
+
+  const dispatch = async (request: HttpRequestLike, path: string, query: string): Promise<Answer> => {
     if (path === options.webhookPath) return webhook(request, query);
     if (request.method !== "GET" && request.method !== "HEAD") return jsonError(404, "not_found", "No such route.");
     if (path === "/healthz") return jsonAnswer(200, { status: "ok" });
