@@ -25,6 +25,14 @@ export interface Delivery {
   requestId: string;
 }
 
+// For the operator's log only; the 403 itself says nothing that would help a forger.
+const signatureHints = {
+  missing: "no X-Hub-Signature-256 header: not sent by Meta, or a proxy dropped the header",
+  malformed: "X-Hub-Signature-256 is not 'sha256=' + 64 hex digits",
+  mismatch: "if Meta's own deliveries fail: APP_SECRET is not this app's secret, or something changed the body before verification (a JSON body parser, a proxy)",
+  "no-secret": "no APP_SECRET configured",
+} as const;
+
 const isJsonType = (contentType: string | undefined): boolean =>
   contentType !== undefined && /^application\/json\s*(;|$)/i.test(contentType.trim());
 
@@ -61,7 +69,7 @@ export function createReceiver(options: ReceiverOptions) {
     const check = verifySignature(delivery.body, delivery.signature, options.appSecrets);
     if (!check.ok) {
       metrics.signatureFailures.inc({ reason: check.reason });
-      logger.warn({ requestId: delivery.requestId, reason: check.reason, bytes: delivery.body.length }, "signature check failed");
+      logger.warn({ requestId: delivery.requestId, reason: check.reason, bytes: delivery.body.length, hint: signatureHints[check.reason] }, "signature check failed");
       return answered(jsonError(403, "invalid_signature", "X-Hub-Signature-256 is missing or does not match."));
     }
     if (!isJsonType(delivery.contentType)) {
