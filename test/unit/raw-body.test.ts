@@ -8,7 +8,7 @@ const LIMIT_BYTES = 1000;
 // Emoji, a lone continuation byte and a truncated sequence: bytes must pass through untouched.
 const TRICKY = Buffer.concat([Buffer.from('{"t":"hi 👋 äöå"}'), Buffer.from([0xff, 0x80, 0xc3])]);
 
-const post = (body: BodyInit | null, headers: Record<string, string> = {}): Request =>
+const post = (body: RequestInit["body"], headers: Record<string, string> = {}): Request =>
   new Request("http://127.0.0.1/webhook", { method: "POST", body, headers, duplex: "half" } as RequestInit);
 
 /** A stream of `chunkBytes`-sized chunks, `totalBytes` in all, that records how much was pulled. */
