@@ -27,7 +27,6 @@ export const commands: Readonly<Record<string, Command>> = {
   demo: demoCommand,
   simulate: simulateCommand,
   sign: signCommand,
-  simulate: simulateCommand,
   "verify-url": verifyUrlCommand,
   outbox: outboxCommand,
   migrate: migrateCommand,
