@@ -71,7 +71,8 @@ export type MessageContent =
   | { type: "button"; button: { payload: string; text: string } }
   | { type: "reaction"; reaction: { messageId: string; /** undefined when the reaction was removed */ emoji: string | undefined } }
   | { type: "order"; order: { catalogId: string; text: string | undefined; items: OrderItem[] } }
-  | { type: "system"; system: { body: string | undefined; systemType: string | undefined; newWaId: string | undefined } }
+  /** newUserId: the user's new business-scoped id (BSUID era, when `wa_id` may be omitted). */
+  | { type: "system"; system: { body: string | undefined; systemType: string | undefined; newWaId: string | undefined; newUserId?: string | undefined } }
   | { type: "request_welcome" }
   /** Meta's `unsupported` and legacy `unknown`, and any type wahook does not model: kept, never dropped. */
   | { type: "unsupported"; unsupported: { originalType: string } };
