@@ -3,6 +3,7 @@ import { parseWebhook } from "../events/parse.js";
 import type { WebhookEvent } from "../events/types.js";
 import type { Metrics } from "../metrics/metrics.js";
 import type { RecordResult } from "../store/store.js";
+import { statusRank } from "../status/rank.js";
 import { ACK, type Answer, jsonError, textAnswer } from "./answer.js";
 import { verifySubscription } from "./handshake.js";
 import { verifySignature } from "./signature.js";
@@ -32,6 +33,10 @@ const signatureHints = {
   mismatch: "if Meta's own deliveries fail: APP_SECRET is not this app's secret, or something changed the body before verification (a JSON body parser, a proxy)",
   "no-secret": "no APP_SECRET configured",
 } as const;
+
+// Status strings are kept as Meta sends them; bound the label's values so metrics stay small.
+const metricType = (event: WebhookEvent): string =>
+  event.kind === "message" ? event.type : event.kind === "status" ? (statusRank(event.status) > 0 ? event.status : "other") : "error";
 
 const isJsonType = (contentType: string | undefined): boolean =>
   contentType !== undefined && /^application\/json\s*(;|$)/i.test(contentType.trim());
@@ -95,7 +100,7 @@ export function createReceiver(options: ReceiverOptions) {
         logger.error({ requestId: delivery.requestId, err: error }, "could not record webhook events; answering 500 so Meta retries");
         return answered(jsonError(500, "store_unavailable", "The event could not be recorded; retry later."));
       }
-      for (const event of events) metrics.eventsReceived.inc({ kind: event.kind, type: event.kind === "message" ? event.type : event.kind === "status" ? event.status : "error" });
+      for (const event of events) metrics.eventsReceived.inc({ kind: event.kind, type: metricType(event) });
     }
     metrics.ackSeconds.observe((performance.now() - startedAt) / 1000);
     logger.debug({ requestId: delivery.requestId, events: events.length, skipped: parsed.skipped.length }, "webhook recorded");

@@ -88,10 +88,10 @@ describe("start-up checks", () => {
   });
 
   it("refuses to start when the database cannot be opened, and says which path", async () => {
-    const child = await spawnServer({ APP_SECRET: "s", VERIFY_TOKEN: "v", DATABASE_URL: "sqlite:/proc/wahook/cannot.db" }, { waitReady: false });
+    const child = await spawnServer({ APP_SECRET: "s", VERIFY_TOKEN: "v", DATABASE_URL: "sqlite:/etc/hostname/wahook/cannot.db" }, { waitReady: false });
     children.push(child);
     expect(await child.exited).not.toBe(0);
-    expect(child.output()).toContain("/proc/wahook/cannot.db");
+    expect(child.output()).toContain("/etc/hostname/wahook/cannot.db");
   });
 
   it("creates the schema of an empty database by itself", async () => {
