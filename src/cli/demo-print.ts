@@ -22,7 +22,7 @@ export function describeInbound(message: InboundMessage): string {
 export const printingBot = (inner: Bot, print: (line: string) => void): Bot => ({
   name: inner.name,
   handle(ctx) {
-    print(`→ bot gets   ${describeInbound(ctx.message)}`);
+    print(`  → bot handles  ${describeInbound(ctx.message)}`);
     return inner.handle(ctx);
   },
 });

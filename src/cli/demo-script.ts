@@ -5,6 +5,8 @@ import { simulatedDelivery, type SimulatedDeliveryOptions } from "./simulated-ev
 
 interface Step {
   label: string;
+  /** what the webhook's 200 means for this step */
+  meaning: string;
   body: string;
   /** echo-upper answers text only; a duplicate must get no second reply */
   expectReply: boolean;
@@ -31,30 +33,31 @@ export async function runDemoScript(options: { server: RunningServer; sends: rea
     simulatedDelivery({ ...USER, nowSec: Math.floor(Date.now() / 1000), random: Math.random, ...o });
   const first = delivery({ type: "text", text: "Hello wahook!" });
   const steps: Step[] = [
-    { label: "a text message", body: first, expectReply: true },
-    { label: "text with emoji and accents", body: delivery({ type: "text", text: "Olá 👋 ¿qué tal? Grüße — 你好" }), expectReply: true },
-    { label: "an image", body: delivery({ type: "image", text: "Is this the right part?" }), expectReply: false },
-    { label: "the first message again (a Meta retry: same wamid)", body: first, expectReply: false },
+    { label: "a text message", meaning: "recorded, then acknowledged", body: first, expectReply: true },
+    { label: "text with emoji and accents", meaning: "recorded, then acknowledged", body: delivery({ type: "text", text: "Olá 👋 ¿qué tal? Grüße — 你好" }), expectReply: true },
+    { label: "an image", meaning: "recorded; echo-upper answers text only", body: delivery({ type: "image", text: "Is this the right part?" }), expectReply: false },
+    { label: "the first message again, as a Meta retry (same wamid)", meaning: "already recorded: acknowledged, not handled again", body: first, expectReply: false },
   ];
   let ok = true;
   for (const step of steps) {
     const before = sends.filter((s) => s.wamid).length;
+    say(`\n▶ Meta posts ${step.label}`);
     const status = await post(step.body);
-    say(`\nMeta posts ${step.label}: HTTP ${status}${status === 200 ? " (recorded, then acknowledged)" : ""}`);
+    say(`  webhook answers HTTP ${status}${status === 200 ? `: ${step.meaning}` : ""}`);
     ok &&= status === 200;
     const replied = await waitFor(() => sends.filter((s) => s.wamid).length > before, step.expectReply ? 5000 : 800);
     if (replied !== step.expectReply) {
       ok = false;
-      say(step.expectReply ? "   ✗ no reply arrived" : "   ✗ an unexpected reply was sent");
+      say(step.expectReply ? "  ✗ no reply arrived" : "  ✗ an unexpected reply was sent");
     }
     if (!replied) {
-      say(step.expectReply ? "" : "   (no reply: as expected)");
+      if (!step.expectReply) say("  (no reply, as expected)");
       continue;
     }
     const reply = sends.filter((s) => s.wamid).at(-1);
     for (const deliveryStatus of ["sent", "delivered", "read"] as const) {
       const code = await post(delivery({ type: "status", status: deliveryStatus, messageId: reply?.wamid ?? undefined }));
-      say(`   Meta reports ${deliveryStatus}: HTTP ${code}`);
+      say(`  Meta reports the reply ${deliveryStatus}: HTTP ${code}`);
       ok &&= code === 200;
     }
   }

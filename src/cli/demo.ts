@@ -30,7 +30,7 @@ const DEMO_DB = "data/wahook-demo.db";
 
 async function start(env: Env, io: CliIo, port: string, say: (line: string) => void): Promise<{ server: RunningServer; secret: string; sends: readonly SandboxSend[]; closeSandbox(): Promise<void> }> {
   const secret = randomBytes(16).toString("hex");
-  const sandbox = await startSandboxGraph((send) => say(send.wamid ? `← bot sends  to ${String(send.body.to)}: ${describeReply(send.body)}   [sandbox ${send.wamid.slice(0, 22)}…]` : `← receipt    read (sandbox)`));
+  const sandbox = await startSandboxGraph((send) => say(send.wamid ? `  ← reply to ${String(send.body.to)}: ${describeReply(send.body)}  [SANDBOX ${send.wamid.slice(0, 20)}…]` : "  ← read receipt  [SANDBOX]"));
   const dbPath = resolve(io.cwd, DEMO_DB);
   await Promise.all(["", "-wal", "-shm"].map((suffix) => rm(dbPath + suffix, { force: true })));
   const config = parseConfig({
@@ -63,7 +63,7 @@ export const demoCommand: Command = {
     if (env.ACCESS_TOKEN) say("(ACCESS_TOKEN is set; the demo ignores it and sends only to its local sandbox)");
     const { server, secret, sends, closeSandbox } = await start(env, io, values.port ?? env.PORT ?? "8000", say);
     const url = `http://127.0.0.1:${server.port}/webhook`;
-    say(`wahook demo: webhook ${url}, store ${DEMO_DB}, Graph API SANDBOX (nothing leaves this machine)\n`);
+    say(`wahook demo: webhook ${url}, store ${DEMO_DB}, Graph API SANDBOX (nothing leaves this machine)`);
     try {
       const post = async (body: string) => {
         const response = await io.fetch(url, { method: "POST", headers: { "content-type": "application/json", "x-hub-signature-256": sign(body, secret) }, body });
