@@ -152,3 +152,23 @@ describe("raw bytes reach the verifier through every adapter", () => {
     expect(bad.status).toBe(403);
   });
 });
+
+describe("Hono (Web-standard host app)", () => {
+  it("mounts app.fetch and the library handler on routes of its own", async () => {
+    const { Hono } = await import("hono");
+    const host = new Hono();
+    const seen: WebhookEvent[] = [];
+    const handler = createWebhookHandler({ verifyToken: "vt", appSecrets: [FIXTURE_SECRET], onEvents: (events) => void seen.push(...events) });
+    host.all("/webhook", (c) => app.fetch(c.req.raw));
+    host.post("/bring-your-own-store", (c) => handler(c.req.raw));
+    for (const path of ["/webhook", "/bring-your-own-store"]) {
+      for (const { body, signature } of cases) {
+        const response = await host.request(path, { method: "POST", headers: { "content-type": "application/json", "x-hub-signature-256": signature }, body });
+        expect(response.status).toBe(200);
+      }
+    }
+    expect(seen).toHaveLength(2);
+    const challenge = await host.request("/webhook?hub.mode=subscribe&hub.verify_token=vt&hub.challenge=abc");
+    expect(await challenge.text()).toBe("abc");
+  });
+});
