@@ -16,6 +16,8 @@ export interface Config {
   port: number;
   host: string;
   database: DatabaseTarget;
+  /** PostgreSQL schema for wahook's tables (created if missing); default: the server's search_path */
+  databaseSchema: string | undefined;
   logLevel: string;
   maxBodyBytes: number;
   bot: string;
@@ -52,6 +54,7 @@ const schema = z.object({
   HOST: z.string().default("0.0.0.0"),
   GRAPH_API_BASE_URL: z.url().default("https://graph.facebook.com"),
   GRAPH_API_VERSION: z.string().regex(/^v\d+\.\d+$/, "expected a version such as v24.0").default("v24.0"),
+  DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, "expected a lowercase identifier such as wahook").optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   MAX_BODY_BYTES: int(1024).default(4 * 1024 * 1024),
   BOT: z.string().default("echo-upper"),
@@ -115,6 +118,7 @@ export function parseConfig(rawEnv: Env): Readonly<Config> {
     port: s.PORT,
     host: s.HOST,
     database: parseDatabaseUrl(env.DATABASE_URL),
+    databaseSchema: s.DATABASE_SCHEMA,
     logLevel: s.LOG_LEVEL,
     maxBodyBytes: s.MAX_BODY_BYTES,
     bot: s.BOT,

@@ -24,7 +24,12 @@ export async function startServer(
   config: Config,
   options: { logger: Logger; cwd: string; bot?: Bot; store?: Store; fetch?: typeof fetch; app?: Partial<AppOptions> },
 ): Promise<RunningServer> {
-  const store = options.store ?? (await openStore(config.database, { poolSize: config.dbPoolSize, statementTimeoutMs: config.dbStatementTimeoutMs }));
+  const store = options.store ?? (await openStore(config.database, {
+      poolSize: config.dbPoolSize,
+      statementTimeoutMs: config.dbStatementTimeoutMs,
+      ...(config.databaseSchema ? { schema: config.databaseSchema } : {}),
+      onError: (error) => options.logger.warn({ err: error }, "database connection lost; the pool reconnects on the next query"),
+    }));
   try {
     await store.migrate();
     const bot = options.bot ?? (await loadBot(config, { cwd: options.cwd, ...(options.fetch ? { fetch: options.fetch } : {}) }));

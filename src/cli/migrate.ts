@@ -1,11 +1,11 @@
 import { parseArgs } from "node:util";
-import { parseDatabaseUrl } from "../config.js";
-import { openStore } from "../store/open-store.js";
 import type { Command } from "./commands.js";
+import { withCliStore } from "./open-store.js";
 
 const usage = `Usage: wahook migrate
 
-Creates or upgrades the database schema (DATABASE_URL; default: SQLite at data/wahook.db).
+Creates or upgrades the database schema (DATABASE_URL, DATABASE_SCHEMA; default: SQLite at
+data/wahook.db).
 \`wahook serve\` does the same at start; several instances migrating at once is safe.
 `;
 
@@ -14,13 +14,11 @@ export const migrateCommand: Command = {
   usage,
   async run(args, env, io) {
     parseArgs({ args: [...args], options: {}, strict: true });
-    const store = await openStore(parseDatabaseUrl(env.DATABASE_URL));
-    try {
+    const dialect = await withCliStore(env, async (store) => {
       await store.migrate();
-      io.stdout(`Schema is up to date (${store.dialect}).\n`);
-      return 0;
-    } finally {
-      await store.close();
-    }
+      return store.dialect;
+    });
+    io.stdout(`Schema is up to date (${dialect}).\n`);
+    return 0;
   },
 };

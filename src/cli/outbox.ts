@@ -1,9 +1,8 @@
 import { parseArgs } from "node:util";
-import { parseDatabaseUrl } from "../config.js";
 import { WahookError } from "../errors.js";
-import { openStore } from "../store/open-store.js";
-import type { OutboxRow, OutboxState, Store } from "../store/store.js";
+import type { OutboxRow, OutboxState } from "../store/store.js";
 import type { Command } from "./commands.js";
+import { withCliStore } from "./open-store.js";
 
 const usage = `Usage: wahook outbox list [--state pending|sent|failed|dead] [--limit N]
        wahook outbox dead [--limit N]
@@ -31,16 +30,6 @@ const line = (row: OutboxRow): string =>
     .filter(Boolean)
     .join("  ");
 
-async function withStore<T>(databaseUrl: string | undefined, use: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openStore(parseDatabaseUrl(databaseUrl));
-  try {
-    await store.migrate();
-    return await use(store);
-  } finally {
-    await store.close();
-  }
-}
-
 export const outboxCommand: Command = {
   summary: "list, inspect and retry outbound messages",
   usage,
@@ -58,14 +47,14 @@ export const outboxCommand: Command = {
       const state = values.state as OutboxState | undefined;
       if (state !== undefined && !STATES.includes(state)) throw new WahookError("CLI_USAGE", `--state is one of ${STATES.join(", ")}.`);
       const states = action === "dead" ? (["failed", "dead"] as const) : state ? [state] : undefined;
-      const rows = await withStore(env.DATABASE_URL, (store) => store.listOutbox({ ...(states ? { states } : {}), limit }));
+      const rows = await withCliStore(env, (store) => store.listOutbox({ ...(states ? { states } : {}), limit }));
       io.stdout(rows.length === 0 ? "No messages.\n" : `${rows.map(line).join("\n")}\n`);
       return 0;
     }
     if (action === "retry") {
       const outboxId = Number(id);
       if (!Number.isInteger(outboxId) || outboxId < 1) throw new WahookError("CLI_USAGE", "retry takes the numeric ID shown by `wahook outbox list`.");
-      const done = await withStore(env.DATABASE_URL, (store) => store.retryOutbox(outboxId, Date.now()));
+      const done = await withCliStore(env, (store) => store.retryOutbox(outboxId, Date.now()));
       if (!done) {
         io.stderr(`Message ${outboxId} was not retried: it does not exist, or it is not failed or dead.\n`);
         return 1;
