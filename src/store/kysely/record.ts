@@ -1,0 +1,63 @@
+import type { Insertable, Transaction } from "kysely";
+import type { WebhookEvent } from "../../events/types.js";
+import type { RecordResult } from "../store.js";
+import type { Database, InboxTable, StatusesTable } from "../schema.js";
+import { chunk, type StoreContext } from "./context.js";
+import { planRecord, statusKey, tally, type RecordPlan } from "./record-plan.js";
+import { statusRank } from "../../status/rank.js";
+import { applyStoredStatuses, lockWamids } from "./statuses.js";
+
+const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * Rows go in a deterministic order so concurrent PostgreSQL transactions take unique-index locks
+ * in the same order and cannot deadlock: inbox by contact then send time (equal keys keep arrival
+ * order, which also fixes each contact's claim order), statuses and contacts by key.
+ */
+const inboxOrder = (a: RecordPlan["messages"][number], b: RecordPlan["messages"][number]) =>
+  byText(a.row.phone_number_id, b.row.phone_number_id) || byText(a.row.contact_key, b.row.contact_key) || a.timestampSec - b.timestampSec;
+
+async function insertMessages(trx: Transaction<Database>, rows: Insertable<InboxTable>[], nowMs: number): Promise<Set<string>> {
+  const inserted = new Set<string>();
+  for (const part of chunk(rows)) {
+    const returned = await trx.insertInto("wahook_inbox").values(part).onConflict((oc) => oc.column("message_id").doNothing()).returning(["message_id", "phone_number_id", "contact_key"]).execute();
+    returned.forEach((r) => inserted.add(r.message_id));
+    // Every contact with inbox items has a contacts row: PostgreSQL claims lock it (inbox.ts).
+    const contacts = new Map(returned.map((r) => [`${r.phone_number_id}\u0000${r.contact_key}`, r]));
+    const contactRows = [...contacts.keys()].sort(byText).map((key) => {
+      const r = contacts.get(key) as (typeof returned)[number];
+      return { phone_number_id: r.phone_number_id, contact_key: r.contact_key, state: null, updated_at_ms: nowMs };
+    });
+    if (contactRows.length > 0) {
+      await trx.insertInto("wahook_contacts").values(contactRows).onConflict((oc) => oc.columns(["phone_number_id", "contact_key"]).doNothing()).execute();
+    }
+  }
+  return inserted;
+}
+
+async function insertStatuses(ctx: StoreContext, trx: Transaction<Database>, rows: Insertable<StatusesTable>[]): Promise<Set<string>> {
+  const inserted = new Set<string>();
+  for (const part of chunk(rows)) {
+    const returned = await trx.insertInto("wahook_statuses").values(part).onConflict((oc) => oc.columns(["wamid", "status"]).doNothing()).returning(["wamid", "status"]).execute();
+    returned.forEach((r) => inserted.add(statusKey(r.wamid, r.status)));
+  }
+  const wamids = [...new Set(rows.filter((r) => inserted.has(statusKey(r.wamid, r.status)) && statusRank(r.status) > 0).map((r) => r.wamid))].sort(byText);
+  await lockWamids(ctx, trx, wamids);
+  await applyStoredStatuses(trx, wamids);
+  return inserted;
+}
+
+/** The webhook's hot path: one transaction, a few multi-row statements, whatever the batch size. */
+export async function record(ctx: StoreContext, deliveries: readonly (readonly WebhookEvent[])[], nowMs: number): Promise<RecordResult[]> {
+  const plan = planRecord(deliveries, nowMs);
+  if (plan.messages.length + plan.statuses.length + plan.errors.length === 0) return plan.results;
+  const messages = [...plan.messages].sort(inboxOrder).map((m) => m.row);
+  const statuses = plan.statuses.map((s) => s.row).sort((a, b) => byText(a.wamid, b.wamid) || byText(a.status, b.status));
+  const { insertedMessages, insertedStatuses } = await ctx.db.transaction().execute(async (trx) => {
+    const insertedMessages = messages.length > 0 ? await insertMessages(trx, messages, nowMs) : new Set<string>();
+    const insertedStatuses = statuses.length > 0 ? await insertStatuses(ctx, trx, statuses) : new Set<string>();
+    for (const part of chunk(plan.errors)) await trx.insertInto("wahook_webhook_errors").values(part).execute();
+    return { insertedMessages, insertedStatuses };
+  });
+  return tally(plan, insertedMessages, insertedStatuses);
+}

@@ -1,0 +1,54 @@
+import type { Kysely } from "kysely";
+import type { Store } from "../store.js";
+import type { Database, StoreDialect } from "../schema.js";
+import { migrations } from "../migrations/index.js";
+import { runMigrations } from "../migrations/migrate.js";
+import { depth, ping, prune, releaseLeases } from "./admin.js";
+import { createContext } from "./context.js";
+import { guard } from "./errors.js";
+import { completeInbox, failInbox, getContactState, listInbox } from "./inbox.js";
+import { claimInbox } from "./inbox-claim.js";
+import { claimOutbox, deferOutbox, enqueue, settleOutbox } from "./outbox.js";
+import { getOutbox, listAttempts, listOutbox, retryOutbox } from "./outbox-admin.js";
+import { pauseSends, takeSendTokens } from "./rate.js";
+import { record } from "./record.js";
+import { listStatuses } from "./statuses.js";
+
+/**
+ * The Store port over any Kysely instance of our schema: one query path for both dialects.
+ * The store owns `db` and destroys it on close().
+ */
+export function createKyselyStore(db: Kysely<Database>, dialect: StoreDialect): Store {
+  const ctx = createContext(db, dialect);
+  let closed: Promise<void> | undefined;
+  return {
+    dialect,
+    migrate: () => guard("migrate", "write", async () => void (await runMigrations(db, dialect, migrations, Date.now()))),
+    ping: () => guard("ping", "read", () => ping(ctx)),
+    close: () => (closed ??= db.destroy()),
+
+    record: (deliveries, nowMs) => guard("record", "write", () => record(ctx, deliveries, nowMs)),
+    claimInbox: (claim) => guard("claimInbox", "write", () => claimInbox(ctx, claim)),
+    completeInbox: (item, workerId, result, nowMs) => guard("completeInbox", "write", () => completeInbox(ctx, item, workerId, result, nowMs)),
+    failInbox: (item, workerId, failure, nowMs) => guard("failInbox", "write", () => failInbox(ctx, item, workerId, failure, nowMs)),
+    getContactState: (phoneNumberId, contactKey) => guard("getContactState", "read", () => getContactState(ctx, phoneNumberId, contactKey)),
+    listInbox: (filter) => guard("listInbox", "read", () => listInbox(ctx, filter)),
+
+    enqueue: (drafts, nowMs) => guard("enqueue", "write", () => enqueue(ctx, drafts, nowMs)),
+    claimOutbox: (claim) => guard("claimOutbox", "write", () => claimOutbox(ctx, claim)),
+    settleOutbox: (item, workerId, outcome, attempt, nowMs) => guard("settleOutbox", "write", () => settleOutbox(ctx, item, workerId, outcome, attempt, nowMs)),
+    takeSendTokens: (phoneNumberId, wanted, rate, nowMs) => guard("takeSendTokens", "write", () => takeSendTokens(ctx, phoneNumberId, wanted, rate, nowMs)),
+    pauseSends: (phoneNumberId, untilMs) => guard("pauseSends", "write", () => pauseSends(ctx, phoneNumberId, untilMs)),
+    deferOutbox: (item, workerId, untilMs) => guard("deferOutbox", "write", () => deferOutbox(ctx, item, workerId, untilMs)),
+    releaseLeases: (workerId) => guard("releaseLeases", "write", () => releaseLeases(ctx, workerId)),
+
+    listOutbox: (filter) => guard("listOutbox", "read", () => listOutbox(ctx, filter)),
+    getOutbox: (id) => guard("getOutbox", "read", () => getOutbox(ctx, id)),
+    listAttempts: (outboxId) => guard("listAttempts", "read", () => listAttempts(ctx, outboxId)),
+    listStatuses: (wamid) => guard("listStatuses", "read", () => listStatuses(ctx, wamid)),
+    retryOutbox: (id, nowMs) => guard("retryOutbox", "write", () => retryOutbox(ctx, id, nowMs)),
+
+    depth: () => guard("depth", "read", () => depth(ctx)),
+    prune: (olderThanMs, batchSize) => guard("prune", "write", () => prune(ctx, olderThanMs, batchSize)),
+  };
+}

@@ -1,0 +1,5 @@
+import { initial } from "./001-initial.js";
+import type { Migration } from "./migration.js";
+
+/** Every migration, in order. Append; never edit one that has shipped. */
+export const migrations: readonly Migration[] = [initial];
