@@ -68,11 +68,13 @@ export function createApp(options: AppOptions): App {
   const receiver = createReceiver({ verifyToken: config.verifyToken, appSecrets: config.appSecrets, phoneNumberId: config.phoneNumberId, record, metrics, logger: log });
   const { route, webhook } = createRouter({ receiver, webhookPath: options.webhookPath ?? "/webhook", maxBodyBytes: config.maxBodyBytes, metrics, logger: log, ready: () => store.ping(), newRequestId: runtime.newId });
 
+  // A send must end well inside its lease, or another instance could claim and send it again.
+  const graphTimeoutMs = Math.min(config.graphTimeoutMs, Math.floor(config.leaseMs / 2));
   const graph =
     options.graph !== undefined
       ? options.graph
       : config.accessToken
-        ? createGraphClient({ baseUrl: config.graphApiBaseUrl, apiVersion: config.graphApiVersion, accessToken: config.accessToken, fetch: runtime.fetch, timeoutMs: config.graphTimeoutMs, nowMs: runtime.nowMs })
+        ? createGraphClient({ baseUrl: config.graphApiBaseUrl, apiVersion: config.graphApiVersion, accessToken: config.accessToken, fetch: runtime.fetch, timeoutMs: graphTimeoutMs, nowMs: runtime.nowMs })
         : null;
 
   const sender = graph && createOutboxWorker({
