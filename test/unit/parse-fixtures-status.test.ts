@@ -1,26 +1,9 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parseWebhook } from "../../src/events/parse.js";
-import type { StatusUpdate, WebhookEvent } from "../../src/events/types.js";
+import { home, loadFixture as load, onlyEvent, onlyStatus } from "../helpers/parsed-fixture.js";
 
 const fixturesDir = new URL("../fixtures/", import.meta.url);
-const load = (name: string): unknown => JSON.parse(readFileSync(new URL(name, fixturesDir), "utf8"));
-
-/** The one event of a single-event fixture; fails if anything else was produced or skipped. */
-const onlyEvent = (name: string): WebhookEvent => {
-  const { events, skipped } = parseWebhook(load(name));
-  expect(skipped).toEqual([]);
-  expect(events).toHaveLength(1);
-  return events[0] as WebhookEvent;
-};
-
-const onlyStatus = (name: string): StatusUpdate => {
-  const event = onlyEvent(name);
-  if (event.kind !== "status") throw new Error(`expected a status, got ${event.kind}`);
-  return event;
-};
-
-const home = { wabaId: "284716093355812", phoneNumberId: "391054887612340", displayPhoneNumber: "15557340211" };
 
 describe("parseWebhook on Meta's status and other-field fixtures", () => {
   it("status-sent: callback data, the ≤v23 conversation with its expiry, and PMP pricing", () => {

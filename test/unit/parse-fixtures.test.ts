@@ -1,26 +1,5 @@
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { parseWebhook } from "../../src/events/parse.js";
-import type { InboundMessage, WebhookEvent } from "../../src/events/types.js";
-
-const fixturesDir = new URL("../fixtures/", import.meta.url);
-const load = (name: string): unknown => JSON.parse(readFileSync(new URL(name, fixturesDir), "utf8"));
-
-/** The one event of a single-event fixture; fails if anything else was produced or skipped. */
-const onlyEvent = (name: string): WebhookEvent => {
-  const { events, skipped } = parseWebhook(load(name));
-  expect(skipped).toEqual([]);
-  expect(events).toHaveLength(1);
-  return events[0] as WebhookEvent;
-};
-
-const onlyMessage = (name: string): InboundMessage => {
-  const event = onlyEvent(name);
-  if (event.kind !== "message") throw new Error(`expected a message, got ${event.kind}`);
-  return event;
-};
-
-const home = { wabaId: "284716093355812", phoneNumberId: "391054887612340", displayPhoneNumber: "15557340211" };
+import { home, onlyMessage } from "../helpers/parsed-fixture.js";
 
 describe("parseWebhook on Meta's inbound message fixtures", () => {
   it("inbound-text: a text with its wamid, numeric timestamp, recipient number and named sender", () => {
