@@ -79,7 +79,7 @@ export function createApp(options: AppOptions): App {
 
   const sender = graph && createOutboxWorker({
     store, graph, runtime, metrics, workerId, leaseMs: config.leaseMs, ratePerSecond: config.sendRatePerSecond, maxAgeMs: config.messageMaxAgeMs,
-    retryMaxDelayMs: config.retryMaxDelayMs, concurrency: 64, signal: shutdown.signal, onSettled: () => sendLoop?.wake(),
+    retryMaxDelayMs: config.retryMaxDelayMs, concurrency: 64, sendConfirmWaitMs: config.sendConfirmWaitMs, signal: shutdown.signal, onSettled: () => sendLoop?.wake(),
   });
   const sendLoop = sender ? createLoop({ name: "outbox", tick: sender.tick, idleMs, logger: log }) : undefined;
 

@@ -27,6 +27,8 @@ export interface Config {
   messageMaxAgeMs: number;
   graphTimeoutMs: number;
   leaseMs: number;
+  /** how long a send whose answer was never seen (sender died, call timed out) waits for Meta's status webhook before it is repeated */
+  sendConfirmWaitMs: number;
   botMaxAttempts: number;
   dbPoolSize: number;
   dbStatementTimeoutMs: number;
@@ -64,6 +66,7 @@ const schema = z.object({
   MESSAGE_MAX_AGE_MS: int(1000).default(24 * 60 * 60 * 1000),
   GRAPH_TIMEOUT_MS: int(100, 15_000).default(15_000),
   LEASE_MS: int(1000).default(60_000),
+  SEND_CONFIRM_WAIT_MS: int(0, 24 * 60 * 60 * 1000).default(30_000),
   BOT_MAX_ATTEMPTS: int(1, 100).default(5),
   DB_POOL_SIZE: int(1, 1000).default(10),
   DB_STATEMENT_TIMEOUT_MS: int(100).default(10_000),
@@ -128,6 +131,7 @@ export function parseConfig(rawEnv: Env): Readonly<Config> {
     messageMaxAgeMs: s.MESSAGE_MAX_AGE_MS,
     graphTimeoutMs: s.GRAPH_TIMEOUT_MS,
     leaseMs: s.LEASE_MS,
+    sendConfirmWaitMs: s.SEND_CONFIRM_WAIT_MS,
     botMaxAttempts: s.BOT_MAX_ATTEMPTS,
     dbPoolSize: s.DB_POOL_SIZE,
     dbStatementTimeoutMs: s.DB_STATEMENT_TIMEOUT_MS,

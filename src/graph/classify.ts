@@ -12,7 +12,11 @@ export type RetryScope = "message" | "recipient" | "number";
 
 export type GraphVerdict =
   | { kind: "ok"; wamid: string | null }
-  | { kind: "retry"; scope: RetryScope; retryAfterMs: number | null; error: AttemptError }
+  | {
+      kind: "retry"; scope: RetryScope; retryAfterMs: number | null; error: AttemptError;
+      /** no answer came back although the request may have reached Meta (timeout, connection cut) */
+      maybeAccepted?: true;
+    }
   | { kind: "permanent"; error: AttemptError; alert: boolean };
 
 export interface GraphResponseInput {
@@ -78,24 +82,37 @@ export function classifyGraphResponse(input: GraphResponseInput): GraphVerdict {
 const errnoCode = (value: unknown): string | null =>
   isRecord(value) && typeof value.code === "string" ? value.code : null;
 
+/** The socket error code of a fetch rejection (undici nests it in `cause`), if there is one. */
+function socketErrorCode(error: unknown): string | null {
+  const cause = isRecord(error) ? error.cause : undefined;
+  const nested = isRecord(cause) && Array.isArray(cause.errors) ? cause.errors[0] : undefined;
+  return errnoCode(cause) ?? errnoCode(nested) ?? errnoCode(error);
+}
+
 /** A one-line title for a fetch rejection: timeout, abort, or the socket error code. */
 export function describeNetworkError(error: unknown): string {
   const name = isRecord(error) && typeof error.name === "string" ? error.name : "";
   if (name === "TimeoutError") return "Graph request timed out";
   if (name === "AbortError") return "Graph request aborted";
   // undici throws TypeError("fetch failed") with the socket error (ECONNREFUSED, ...) as its cause.
-  const cause = isRecord(error) ? error.cause : undefined;
-  const nested = isRecord(cause) && Array.isArray(cause.errors) ? cause.errors[0] : undefined;
-  const code = errnoCode(cause) ?? errnoCode(nested) ?? errnoCode(error);
   const message = error instanceof Error ? error.message : String(error);
-  return shortTitle(`network error: ${code ?? message}`);
+  return shortTitle(`network error: ${socketErrorCode(error) ?? message}`);
 }
 
+/** Socket errors that mean no connection was made, so the request cannot have reached Meta. */
+const NOT_CONNECTED = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "UND_ERR_CONNECT_TIMEOUT"]);
+
 /**
- * Network failures and timeouts are retried. A timeout is ambiguous: Meta may have accepted the
- * message, and /messages documents no idempotency key, so the retry can deliver it twice; we
- * prefer that to losing a reply (spec §5, our inference).
+ * Network failures and timeouts are retried. A timeout or a cut connection is ambiguous: Meta may
+ * have accepted the message, and /messages documents no idempotency key, so the retry can deliver
+ * it twice; we prefer that to losing a reply (spec §5, our inference). Such verdicts say
+ * `maybeAccepted`, so the outbox can first give Meta's status webhook time to confirm the send.
  */
 export function classifyNetworkError(error: unknown): GraphVerdict {
-  return { kind: "retry", scope: "message", retryAfterMs: null, error: { code: null, httpStatus: null, title: describeNetworkError(error) } };
+  const code = socketErrorCode(error);
+  const maybeAccepted = code === null || !NOT_CONNECTED.has(code);
+  return {
+    kind: "retry", scope: "message", retryAfterMs: null, error: { code: null, httpStatus: null, title: describeNetworkError(error) },
+    ...(maybeAccepted ? { maybeAccepted: true as const } : {}),
+  };
 }

@@ -4,6 +4,7 @@ import type { Runtime } from "../runtime.js";
 import type { OutboxItem, SendOutcome, Store } from "../store/store.js";
 import { createWorkPool } from "../work-pool.js";
 import { decideRetry } from "./backoff.js";
+import { afterConfirmWait, heldUntilMs } from "./confirm-wait.js";
 
 export interface OutboxWorkerOptions {
   store: Store;
@@ -17,6 +18,12 @@ export interface OutboxWorkerOptions {
   maxAgeMs: number;
   retryMaxDelayMs: number;
   concurrency: number;
+  /**
+   * SEND_CONFIRM_WAIT_MS: a send whose answer was never seen (its sender died, or the call timed
+   * out) is repeated no earlier than this long after it started, so that Meta's `sent` status
+   * webhook can confirm it first (outbox/confirm-wait.ts). Default 30 s.
+   */
+  sendConfirmWaitMs?: number;
   signal: AbortSignal;
   onSettled?: () => void;
 }
@@ -27,12 +34,13 @@ const errorOf = (outcome: SendOutcome) => (outcome.kind === "sent" ? undefined :
 export function createOutboxWorker(options: OutboxWorkerOptions) {
   const { store, graph, runtime, metrics, workerId } = options;
   const log = runtime.logger;
+  const confirmWaitMs = options.sendConfirmWaitMs ?? 30_000;
 
   const send = async (item: OutboxItem) => {
     const startedAtMs = runtime.nowMs();
     const { verdict, durationMs } = await graph.sendMessage(item.phoneNumberId, item.body, options.signal);
     const nowMs = runtime.nowMs();
-    const outcome = decideRetry({
+    const decided = decideRetry({
       verdict,
       attempts: item.attempts,
       createdAtMs: item.createdAtMs,
@@ -41,6 +49,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
       random: runtime.random,
       capMs: options.retryMaxDelayMs,
     });
+    const outcome = afterConfirmWait(decided, verdict, item, startedAtMs, confirmWaitMs);
     if (verdict.kind === "retry" && verdict.scope === "number") {
       // 130429: the whole number is over its throughput; hold every instance's sends for it.
       await store.pauseSends(item.phoneNumberId, nowMs + (verdict.retryAfterMs ?? 1000));
@@ -53,7 +62,21 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
     metrics.attemptSeconds.observe(durationMs / 1000);
     log.debug({ outboxId: item.id, outcome: outcome.kind, code: error?.code, attempt: item.attempts + 1 }, "outbox attempt");
     const settled = await store.settleOutbox(item, workerId, outcome, { startedAtMs, durationMs }, runtime.nowMs());
-    if (!settled) log.warn({ outboxId: item.id }, "outbox lease was lost during the send; the attempt result was not recorded");
+    // Also when Meta's status webhook confirmed the send first (record() settled the row then).
+    if (!settled) log.warn({ outboxId: item.id }, "outbox row was settled elsewhere during the send (lease lost, or confirmed by a status webhook); this attempt's result was not recorded");
+  };
+
+  /** Items taken over from a holder that died or stalled mid-send wait for their status webhook (confirm-wait.ts). */
+  const hold = async (items: readonly OutboxItem[]): Promise<OutboxItem[]> => {
+    const nowMs = runtime.nowMs();
+    const ready: OutboxItem[] = [];
+    await Promise.all(items.map(async (item) => {
+      const untilMs = heldUntilMs(item, nowMs, confirmWaitMs);
+      if (untilMs === undefined) return void ready.push(item);
+      log.info({ outboxId: item.id, ambiguousSinceMs: item.ambiguousSinceMs, untilMs }, "outbox message taken over from an expired lease (its instance died or stalled mid-send); waiting for Meta's status webhook before sending it again");
+      await store.deferOutbox(item, workerId, untilMs);
+    }));
+    return ready.sort((a, b) => a.id - b.id);
   };
 
   const pool = createWorkPool({
@@ -80,7 +103,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
       return 1;
     }
     const items = await store.claimOutbox({ workerId, nowMs: runtime.nowMs(), leaseMs: options.leaseMs, limit: pool.free() });
-    await dispatch(items);
+    await dispatch(await hold(items));
     return items.length;
   };
 

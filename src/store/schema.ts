@@ -45,6 +45,14 @@ export interface OutboxTable {
   next_attempt_at_ms: number;
   lease_owner: string | null;
   lease_until_ms: number | null;
+  /** when the current (or last) lease was taken (002) */
+  claimed_at_ms: number | null;
+  /**
+   * Written by every claim (002): null when the previous lease ended normally or there was none;
+   * when it had expired still held (its holder died, maybe after Meta accepted the send), the
+   * time that lease was taken: the earliest moment that send can have reached Meta.
+   */
+  ambiguous_since_ms: number | null;
   source_message_id: string | null;
   seq: number | null;
   wamid: string | null;

@@ -53,6 +53,13 @@ export interface OutboxItem {
   createdAtMs: number;
   /** inbound wamid whose handling produced this, if any */
   sourceMessageId: string | null;
+  /**
+   * Set by claimOutbox when this claim took over a lease that expired without being settled,
+   * deferred or released: the holder most likely died during the send, which may have reached
+   * Meta. It is the time that lease was taken (the earliest the send can have happened); null
+   * when the previous lease ended normally or there was none. Decided in the claim's statement.
+   */
+  ambiguousSinceMs: number | null;
 }
 
 export type OutboxState = "pending" | "sent" | "failed" | "dead";
@@ -135,6 +142,10 @@ export interface Store {
    * per delivery. Messages are keyed by wamid, statuses by (wamid, status): a key seen before is
    * counted as a duplicate and changes nothing. New statuses are applied to the outbox row with
    * that wamid (monotonically), or kept until a send returns that wamid.
+   * A new status whose bizOpaqueCallbackData is our tag `wahook:<outbox id>` (outbox/tag.ts) proves
+   * Meta accepted that row's send: a row still pending without a wamid becomes sent with the
+   * status's wamid and one attempt ("confirmed by status webhook", no HTTP status), whoever holds
+   * its lease. A row that already has a wamid or was settled otherwise is left as it is.
    */
   record(deliveries: readonly (readonly WebhookEvent[])[], nowMs: number): Promise<RecordResult[]>;
 
@@ -153,9 +164,16 @@ export interface Store {
   getContactState(phoneNumberId: string, contactKey: string): Promise<ContactState>;
   listInbox(filter: { state?: InboxState; limit: number }): Promise<InboxRow[]>;
 
-  /** Direct sends (not caused by an inbound message). Returns the new outbox ids. */
+  /**
+   * Direct sends (not caused by an inbound message). Returns the new outbox ids. Here and in
+   * completeInbox, a message body without biz_opaque_callback_data is stored tagged with
+   * `wahook:<its id>`, so its status webhooks can confirm the send (see record).
+   */
   enqueue(drafts: readonly OutboxDraft[], nowMs: number): Promise<number[]>;
-  /** Leases due outbox items (pending, next attempt due, lease free), oldest first. */
+  /**
+   * Leases due outbox items (pending, next attempt due, lease free or expired), oldest first.
+   * Each item says whether its previous lease expired unreleased (ambiguousSinceMs).
+   */
   claimOutbox(claim: Claim): Promise<OutboxItem[]>;
   /** Records the attempt and its outcome; only while workerId holds the lease. */
   settleOutbox(item: OutboxItem, workerId: string, outcome: SendOutcome, attempt: AttemptLog, nowMs: number): Promise<boolean>;

@@ -67,8 +67,9 @@ export function inboxContract(makeStore: MakeStore): void {
       const replies = [draft("one", "a"), draft("two", "a"), draft("a1", "a", "receipt")];
       expect(await store().completeInbox(item!, "w1", { replies, state: { step: 1, name: "Zoë" } }, T0 + 5)).toBe(true);
       const rows = (await store().listOutbox({ limit: 10 })).reverse();
+      // Messages are stored tagged with their outbox id (status webhooks echo it); receipts are not.
       expect(rows.map((r) => [r.kind, r.body, r.sourceMessageId, r.state, r.createdAtMs, r.nextAttemptAtMs])).toEqual(
-        replies.map((r) => [r.kind, r.body, "a1", "pending", T0 + 5, T0 + 5]),
+        replies.map((r, i) => [r.kind, r.kind === "message" ? { ...r.body, biz_opaque_callback_data: `wahook:${rows[i]!.id}` } : r.body, "a1", "pending", T0 + 5, T0 + 5]),
       );
       expect(await store().getContactState(item!.phoneNumberId, "a")).toEqual({ step: 1, name: "Zoë" });
       expect(await store().completeInbox(item!, "w1", { replies, state: { step: 2 } }, T0 + 6)).toBe(false);

@@ -25,7 +25,10 @@ export function outboxContract(makeStore: MakeStore): void {
       expect([...ids].sort((a, b) => a - b)).toEqual(ids);
       const claimed = await store().claimOutbox(claim("w1", T0, 2));
       expect(claimed.map((i) => i.id)).toEqual(ids.slice(0, 2));
-      expect(claimed[0]).toEqual({ id: ids[0], phoneNumberId: draft("one").phoneNumberId, recipient: "4915100000001", kind: "message", body: draft("one").body, attempts: 0, createdAtMs: T0, sourceMessageId: null });
+      expect(claimed[0]).toEqual({
+        id: ids[0], phoneNumberId: draft("one").phoneNumberId, recipient: "4915100000001", kind: "message", body: { ...draft("one").body, biz_opaque_callback_data: `wahook:${ids[0]}` },
+        attempts: 0, createdAtMs: T0, sourceMessageId: null, ambiguousSinceMs: null,
+      });
       expect(await store().enqueue([], T0)).toEqual([]);
     });
 

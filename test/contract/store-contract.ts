@@ -1,4 +1,5 @@
 import { describe } from "vitest";
+import { confirmContract } from "./contract-confirm.js";
 import { inboxContract } from "./contract-inbox.js";
 import { outboxContract } from "./contract-outbox.js";
 import { adminContract, rateContract } from "./contract-rate-admin.js";
@@ -14,6 +15,7 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
     recordContract(makeStore);
     inboxContract(makeStore);
     outboxContract(makeStore);
+    confirmContract(makeStore);
     rateContract(makeStore);
     adminContract(makeStore);
   });

@@ -23,6 +23,9 @@ const baseEnv = (databasePath: string, graphUrl: string) => ({
   GRAPH_API_BASE_URL: graphUrl,
   RETRY_MAX_DELAY_MS: "300",
   LEASE_MS: "2000",
+  // A kill between claim and settle would otherwise hold the reply 30 s for Meta's status webhook
+  // (which this fake Graph never sends): keep that wait inside these tests' time limits.
+  SEND_CONFIRM_WAIT_MS: "1000",
 });
 
 const start = async (env: Record<string, string>) => {

@@ -45,8 +45,10 @@ describe("parseConfig", () => {
       database: { kind: "sqlite", path: "data/wahook.db" },
       sendRatePerSecond: 80,
       retryMaxDelayMs: 30_000,
+      sendConfirmWaitMs: 30_000,
     });
     expect(Object.isFrozen(config)).toBe(true);
+    expect(parseConfig({ ...base, SEND_CONFIRM_WAIT_MS: "0" }).sendConfirmWaitMs).toBe(0);
   });
 
   it("reads the tutorial's VERSION, but GRAPH_API_VERSION wins", () => {

@@ -164,6 +164,14 @@ describe("classifyNetworkError", () => {
     });
   });
 
+  it("says a send may have been accepted when the request may have reached Meta, never when no connection was made", () => {
+    const socketError = (code: string) => new TypeError("fetch failed", { cause: Object.assign(new Error(code), { code }) });
+    expect(classifyNetworkError(new DOMException("timeout", "TimeoutError"))).toMatchObject({ maybeAccepted: true });
+    expect(classifyNetworkError(socketError("ECONNRESET"))).toMatchObject({ maybeAccepted: true });
+    expect(classifyNetworkError("boom")).toMatchObject({ maybeAccepted: true });
+    for (const code of ["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN"]) expect(classifyNetworkError(socketError(code))).not.toHaveProperty("maybeAccepted");
+  });
+
   it("retries anything else thrown, with its message", () => {
     expect(classifyNetworkError("boom")).toMatchObject({ kind: "retry", error: { title: "network error: boom" } });
   });

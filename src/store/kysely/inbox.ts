@@ -1,5 +1,6 @@
 import type { ContactState, InboxItem, InboxRow, InboxState, OutboxDraft } from "../store.js";
 import type { StoreContext } from "./context.js";
+import { insertOutbox } from "./outbox-insert.js";
 import { parseContactState, toInboxRow } from "./rows.js";
 
 /**
@@ -24,14 +25,7 @@ export async function completeInbox(
       .returning("id")
       .executeTakeFirst();
     if (!done) return false;
-    if (result.replies.length > 0) {
-      const rows = result.replies.map((draft, seq) => ({
-        phone_number_id: draft.phoneNumberId, recipient: draft.recipient, kind: draft.kind, body: JSON.stringify(draft.body),
-        state: "pending" as const, attempts: 0, created_at_ms: nowMs, next_attempt_at_ms: nowMs, updated_at_ms: nowMs,
-        source_message_id: item.messageId, seq,
-      }));
-      await trx.insertInto("wahook_outbox").values(rows).onConflict((oc) => oc.columns(["source_message_id", "seq"]).doNothing()).execute();
-    }
+    if (result.replies.length > 0) await insertOutbox(trx, result.replies, nowMs, item.messageId);
     if (result.state !== undefined) {
       const state = JSON.stringify(result.state);
       await trx

@@ -1,31 +1,13 @@
 import type { AttemptLog, Claim, OutboxDraft, OutboxItem, SendOutcome } from "../store.js";
-import { chunk, type StoreContext } from "./context.js";
-import { toOutboxRow } from "./rows.js";
+import type { StoreContext } from "./context.js";
+import { insertOutbox } from "./outbox-insert.js";
+import { toOutboxItem } from "./rows.js";
 import { applyStoredStatuses, lockWamids } from "./statuses.js";
 
-const draftRow = (draft: OutboxDraft, nowMs: number) => ({
-  phone_number_id: draft.phoneNumberId,
-  recipient: draft.recipient,
-  kind: draft.kind,
-  body: JSON.stringify(draft.body),
-  state: "pending" as const,
-  attempts: 0,
-  created_at_ms: nowMs,
-  next_attempt_at_ms: nowMs,
-  updated_at_ms: nowMs,
-});
-
-/** Returns ids in draft order: one INSERT assigns ascending ids in VALUES order in both dialects. */
+/** Returns ids in draft order; message bodies are stored tagged (outbox-insert.ts). */
 export async function enqueue(ctx: StoreContext, drafts: readonly OutboxDraft[], nowMs: number): Promise<number[]> {
   if (drafts.length === 0) return [];
-  return ctx.db.transaction().execute(async (trx) => {
-    const ids: number[] = [];
-    for (const part of chunk(drafts)) {
-      const rows = await trx.insertInto("wahook_outbox").values(part.map((d) => draftRow(d, nowMs))).returning("id").execute();
-      ids.push(...rows.map((r) => Number(r.id)).sort((a, b) => a - b));
-    }
-    return ids;
-  });
+  return ctx.db.transaction().execute((trx) => insertOutbox(trx, drafts, nowMs));
 }
 
 export async function claimOutbox(ctx: StoreContext, claim: Claim): Promise<OutboxItem[]> {
@@ -49,16 +31,20 @@ export async function claimOutbox(ctx: StoreContext, claim: Claim): Promise<Outb
           .$if(ctx.rowLocks, (qb) => qb.forUpdate().skipLocked()),
     )
     .updateTable("wahook_outbox")
-    .set({ lease_owner: claim.workerId, lease_until_ms: claim.nowMs + claim.leaseMs })
+    // SET reads the row as it was before this claim: a lease_owner still set means the previous
+    // lease expired without settle, defer or release clearing it (they all do): its holder died
+    // or stalled past its lease, perhaps after Meta accepted the send. Rows claimed before migration 002 have no
+    // claimed_at_ms; their lease's end is a later (so more cautious) start.
+    .set((eb) => ({
+      lease_owner: claim.workerId,
+      lease_until_ms: claim.nowMs + claim.leaseMs,
+      claimed_at_ms: claim.nowMs,
+      ambiguous_since_ms: eb.case().when("lease_owner", "is not", null).then(eb.fn.coalesce("claimed_at_ms", "lease_until_ms")).else(null).end(),
+    }))
     .where("id", "in", (eb) => eb.selectFrom("due").select("due.id"))
     .returningAll()
     .execute();
-  return rows
-    .map((row) => {
-      const { id, phoneNumberId, recipient, kind, body, attempts, createdAtMs, sourceMessageId } = toOutboxRow(row);
-      return { id, phoneNumberId, recipient, kind, body, attempts, createdAtMs, sourceMessageId };
-    })
-    .sort((a, b) => a.id - b.id);
+  return rows.map(toOutboxItem).sort((a, b) => a.id - b.id);
 }
 
 const outcomeColumns = (outcome: SendOutcome) => {

@@ -1,5 +1,6 @@
 import type { Insertable } from "kysely";
 import type { GraphErrorInfo, WebhookEvent } from "../../events/types.js";
+import { outboxIdFromTag } from "../../outbox/tag.js";
 import type { RecordResult } from "../store.js";
 import type { InboxTable, StatusesTable, WebhookErrorsTable } from "../schema.js";
 
@@ -15,7 +16,8 @@ interface Planned<Row> {
 export interface RecordPlan {
   results: RecordResult[];
   messages: Planned<Insertable<InboxTable>>[];
-  statuses: Planned<Insertable<StatusesTable>>[];
+  /** outboxId: the row our tag in biz_opaque_callback_data names, if the status carries one */
+  statuses: (Planned<Insertable<StatusesTable>> & { outboxId: number | undefined })[];
   errors: Insertable<WebhookErrorsTable>[];
 }
 
@@ -55,7 +57,7 @@ export function planRecord(deliveries: readonly (readonly WebhookEvent[])[], now
         if (seen.has(`s:${key}`)) result.statusesDuplicate += 1;
         else {
           seen.add(`s:${key}`);
-          plan.statuses.push({ key, delivery, timestampSec: event.timestampSec, row: {
+          plan.statuses.push({ key, delivery, timestampSec: event.timestampSec, outboxId: outboxIdFromTag(event.bizOpaqueCallbackData), row: {
             wamid: event.id, status: event.status, timestamp_sec: event.timestampSec, phone_number_id: event.to.phoneNumberId,
             recipient_id: event.recipientId ?? event.recipientUserId ?? null, received_at_ms: nowMs, ...firstError(event.errors),
           } });

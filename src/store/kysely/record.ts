@@ -1,7 +1,8 @@
 import type { Insertable, Transaction } from "kysely";
 import type { WebhookEvent } from "../../events/types.js";
 import type { RecordResult } from "../store.js";
-import type { Database, InboxTable, StatusesTable } from "../schema.js";
+import type { Database, InboxTable } from "../schema.js";
+import { confirmSends } from "./confirm.js";
 import { chunk, type StoreContext } from "./context.js";
 import { planRecord, statusKey, tally, type RecordPlan } from "./record-plan.js";
 import { statusRank } from "../../status/rank.js";
@@ -35,14 +36,22 @@ async function insertMessages(trx: Transaction<Database>, rows: Insertable<Inbox
   return inserted;
 }
 
-async function insertStatuses(ctx: StoreContext, trx: Transaction<Database>, rows: Insertable<StatusesTable>[]): Promise<Set<string>> {
+/**
+ * Inserts the statuses and applies the new ones to their outbox rows. A new status carrying our
+ * tag first settles the row it names (confirm.ts): one more statement, only for batches with one.
+ */
+async function insertStatuses(ctx: StoreContext, trx: Transaction<Database>, planned: RecordPlan["statuses"], nowMs: number): Promise<Set<string>> {
+  const rows = planned.map((s) => s.row).sort((a, b) => byText(a.wamid, b.wamid) || byText(a.status, b.status));
   const inserted = new Set<string>();
   for (const part of chunk(rows)) {
     const returned = await trx.insertInto("wahook_statuses").values(part).onConflict((oc) => oc.columns(["wamid", "status"]).doNothing()).returning(["wamid", "status"]).execute();
     returned.forEach((r) => inserted.add(statusKey(r.wamid, r.status)));
   }
-  const wamids = [...new Set(rows.filter((r) => inserted.has(statusKey(r.wamid, r.status)) && statusRank(r.status) > 0).map((r) => r.wamid))].sort(byText);
+  const applicable = planned.filter((s) => inserted.has(s.key) && statusRank(s.row.status) > 0);
+  const wamids = [...new Set(applicable.map((s) => s.row.wamid))].sort(byText);
   await lockWamids(ctx, trx, wamids);
+  const proofs = applicable.flatMap((s) => (s.outboxId === undefined ? [] : [{ outboxId: s.outboxId, wamid: s.row.wamid, phoneNumberId: s.row.phone_number_id }]));
+  await confirmSends(ctx, trx, proofs, nowMs);
   await applyStoredStatuses(trx, wamids);
   return inserted;
 }
@@ -52,10 +61,9 @@ export async function record(ctx: StoreContext, deliveries: readonly (readonly W
   const plan = planRecord(deliveries, nowMs);
   if (plan.messages.length + plan.statuses.length + plan.errors.length === 0) return plan.results;
   const messages = [...plan.messages].sort(inboxOrder).map((m) => m.row);
-  const statuses = plan.statuses.map((s) => s.row).sort((a, b) => byText(a.wamid, b.wamid) || byText(a.status, b.status));
   const { insertedMessages, insertedStatuses } = await ctx.db.transaction().execute(async (trx) => {
     const insertedMessages = messages.length > 0 ? await insertMessages(trx, messages, nowMs) : new Set<string>();
-    const insertedStatuses = statuses.length > 0 ? await insertStatuses(ctx, trx, statuses) : new Set<string>();
+    const insertedStatuses = plan.statuses.length > 0 ? await insertStatuses(ctx, trx, plan.statuses, nowMs) : new Set<string>();
     for (const part of chunk(plan.errors)) await trx.insertInto("wahook_webhook_errors").values(part).execute();
     return { insertedMessages, insertedStatuses };
   });

@@ -1,6 +1,6 @@
 import type { Selectable } from "kysely";
 import type { InboundMessage } from "../../events/types.js";
-import type { AttemptRow, ContactState, InboxItem, InboxRow, OutboxRow, StatusRow } from "../store.js";
+import type { AttemptRow, ContactState, InboxItem, InboxRow, OutboxItem, OutboxRow, StatusRow } from "../store.js";
 import type { AttemptsTable, InboxTable, OutboxTable, StatusesTable } from "../schema.js";
 
 /** Database rows to the port's camelCase shapes. JSON columns are TEXT in both dialects. */
@@ -20,7 +20,7 @@ export const toInboxRow = (row: Selectable<InboxTable>): InboxRow => ({
   lastError: row.last_error,
 });
 
-export const toOutboxRow = (row: Selectable<OutboxTable>): OutboxRow => ({
+export const toOutboxItem = (row: Selectable<OutboxTable>): OutboxItem => ({
   id: Number(row.id),
   phoneNumberId: row.phone_number_id,
   recipient: row.recipient,
@@ -29,6 +29,11 @@ export const toOutboxRow = (row: Selectable<OutboxTable>): OutboxRow => ({
   attempts: Number(row.attempts),
   createdAtMs: Number(row.created_at_ms),
   sourceMessageId: row.source_message_id,
+  ambiguousSinceMs: row.ambiguous_since_ms === null ? null : Number(row.ambiguous_since_ms),
+});
+
+export const toOutboxRow = (row: Selectable<OutboxTable>): OutboxRow => ({
+  ...toOutboxItem(row),
   state: row.state,
   wamid: row.wamid,
   deliveryStatus: row.delivery_status,

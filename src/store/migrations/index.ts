@@ -1,5 +1,6 @@
 import { initial } from "./001-initial.js";
+import { outboxClaims } from "./002-outbox-claims.js";
 import type { Migration } from "./migration.js";
 
 /** Every migration, in order. Append; never edit one that has shipped. */
-export const migrations: readonly Migration[] = [initial];
+export const migrations: readonly Migration[] = [initial, outboxClaims];
