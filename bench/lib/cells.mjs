@@ -1,0 +1,199 @@
+// One function per kind of cell. Each starts its own server process(es) and stops them after.
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import pg from "pg";
+import { PHONE_NUMBER_ID, SECRET, SHAPES } from "./bodies.mjs";
+import { load } from "./loadgen.mjs";
+import { startServer } from "./proc.mjs";
+import { byProductFrame, selfTimeByArea, topSelfTime } from "./profile.mjs";
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const log = (line) => process.stderr.write(`[bench] ${line}\n`);
+
+/** The environment `wahook serve` would get; graphUrl turns on sending to the fake Graph. */
+export function wahookEnv({ database, graphUrl }) {
+  return {
+    APP_SECRET: SECRET, VERIFY_TOKEN: "bench-verify", DATABASE_URL: database, LOG_LEVEL: "warn", PHONE_NUMBER_ID,
+    ...(graphUrl ? { ACCESS_TOKEN: "bench-token", GRAPH_API_BASE_URL: graphUrl, SEND_RATE_PER_SECOND: "1000000" } : {}),
+  };
+}
+
+const tempDb = () => join(mkdtempSync(join(tmpdir(), "wahook-bench-db-")), "wahook.db");
+const countRows = (path, table) => {
+  const db = new Database(path, { readonly: true });
+  try {
+    return db.prepare(`select count(*) as n from ${table}`).get().n;
+  } finally {
+    db.close();
+  }
+};
+
+const SERVERS = {
+  reference: { script: "reference", label: "reference (bare node:http)" },
+  peer: { script: "peer", label: "whatsapp-api-js" },
+  wahook: { script: "wahook", label: "wahook", env: {} },
+  "wahook-receive": { script: "wahook", label: "wahook, workers not started", env: { BENCH_RECEIVE_ONLY: "1" } },
+};
+
+/**
+ * Warm-up then measurement with wrk on one fresh server. For wahook (a new SQLite file each time)
+ * it also counts the inbox rows after the server stopped: every acked message must be there.
+ */
+export async function ackCell(kind, shape, { files, warmSeconds, seconds, connections, nodeArgs = [] }) {
+  const spec = SERVERS[kind];
+  const database = spec.script === "wahook" ? tempDb() : undefined;
+  const server = await startServer(spec.script, { APP_SECRET: SECRET, ...(database ? { ...wahookEnv({ database }), ...spec.env } : {}) }, { nodeArgs });
+  let warm, result, rss;
+  try {
+    warm = await load({ url: server.url, bodies: files[shape].warm, seconds: warmSeconds, connections });
+    result = await load({ url: server.url, bodies: files[shape].measure, seconds, connections });
+    rss = server.rss();
+  } finally {
+    await server.stop();
+  }
+  const notes = [];
+  if (result.non2xx + result.errors > 0) notes.push(`${result.non2xx} non-2xx, ${result.errors} socket errors`);
+  if (database) {
+    const perBody = SHAPES[shape].messages;
+    const acked = (warm.requests - warm.non2xx + result.requests - result.non2xx) * perBody;
+    const rows = countRows(database, "wahook_inbox");
+    notes.push(`${rows.toLocaleString("en-US")} inbox rows for ${acked.toLocaleString("en-US")} acked messages${rows >= acked ? "" : " (MISSING ROWS)"}`);
+    if (warm.wraps + result.wraps > 0) notes.push(`body file wrapped: some requests repeated message ids`);
+    rmSync(join(database, ".."), { recursive: true, force: true });
+  }
+  notes.push(`RSS ${Math.round(rss)} MiB`);
+  log(`${spec.label} ${shape}: ${Math.round(result.rps)} req/s, p50 ${result.p50.toFixed(1)} ms, p99 ${result.p99.toFixed(1)} ms`);
+  return { kind, label: spec.label, shape, ...result, rss, notes };
+}
+
+/** Runs a cell with its server(s) under `node --cpu-prof`; `run(nodeArgs)` returns the cell's rate. */
+export async function profiled(title, unit, run) {
+  const dir = mkdtempSync(join(tmpdir(), "wahook-bench-prof-"));
+  try {
+    const rate = await run(["--cpu-prof", `--cpu-prof-dir=${dir}`]);
+    await sleep(200);
+    const file = join(dir, readdirSync(dir).find((name) => name.endsWith(".cpuprofile")));
+    return { title, unit, rate, top: topSelfTime(file, 15), product: byProductFrame(file, 12), areas: selfTimeByArea(file) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Wall time of one committed single-row transaction on this disk, in ms: { mean, p99 } (better-sqlite3). */
+export function commitLatencyMs(synchronous) {
+  const path = tempDb();
+  const db = new Database(path);
+  try {
+    db.pragma("journal_mode = WAL");
+    db.pragma(`synchronous = ${synchronous}`);
+    db.exec("create table t (k integer primary key, v text)");
+    const insert = db.prepare("insert into t (v) values (?)");
+    const times = [];
+    for (let i = 0; i < 200; i += 1) {
+      const start = performance.now();
+      db.exec("begin immediate");
+      insert.run("x".repeat(1200));
+      db.exec("commit");
+      times.push(performance.now() - start);
+    }
+    times.sort((a, b) => a - b);
+    return { mean: times.reduce((a, b) => a + b, 0) / times.length, p99: times[197] };
+  } finally {
+    db.close();
+    rmSync(join(path, ".."), { recursive: true, force: true });
+  }
+}
+
+export const POSTGRES_URL = process.env.BENCH_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+
+/** Whether PostgreSQL answers, within 3 s; the error text when it does not. */
+export async function postgresProblem() {
+  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    await client.query("select 1");
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error.message || String(error.code) : String(error);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function dropSchema(name) {
+  const client = new pg.Client({ connectionString: POSTGRES_URL });
+  await client.connect();
+  try {
+    await client.query(`drop schema if exists "${name}" cascade`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Samples what wahook's PostgreSQL sessions wait on (pg_stat_activity) every 250 ms. */
+function sampleWaits() {
+  const client = new pg.Client({ connectionString: POSTGRES_URL });
+  const counts = new Map();
+  let samples = 0;
+  let timer;
+  const tick = async () => {
+    const { rows } = await client.query("select coalesce(wait_event_type || ':' || wait_event, state) as what, count(*)::int as n from pg_stat_activity where application_name = 'wahook' group by 1");
+    samples += 1;
+    for (const row of rows) counts.set(row.what, (counts.get(row.what) ?? 0) + row.n);
+    timer = setTimeout(() => tick().catch(() => undefined), 250);
+  };
+  const ready = client.connect().then(tick);
+  return {
+    async stop() {
+      await ready.catch(() => undefined);
+      clearTimeout(timer);
+      await client.end().catch(() => undefined);
+      return [...counts].sort((a, b) => b[1] - a[1]).map(([what, n]) => ({ what, mean: n / Math.max(samples, 1) }));
+    },
+  };
+}
+
+/**
+ * End to end: `instances` wahook servers on the server core sharing one store (a new SQLite file,
+ * or a new PostgreSQL schema), the client posting distinct text messages round robin and counting
+ * the echo-upper replies at its fake Graph. A warm-up of 500 messages first (own tag).
+ */
+export async function e2eCell({ client, graphUrl, store, instances, rate, seconds, drainSeconds, tag, sampleRss, nodeArgs = [] }) {
+  const schema = store === "PostgreSQL" ? `wahook_bench_${randomBytes(5).toString("hex")}` : undefined;
+  const database = schema ? POSTGRES_URL : tempDb();
+  const servers = [];
+  try {
+    for (let i = 0; i < instances; i += 1) {
+      servers.push(await startServer("wahook", { ...wahookEnv({ database, graphUrl }), ...(schema ? { BENCH_PG_SCHEMA: schema } : {}) }, { nodeArgs }));
+    }
+    const urls = servers.map((s) => s.url);
+    const warm = await client.call("e2e", { urls, rate, count: 500, maxSendSeconds: 10, drainSeconds: 10, tag: `warm${tag}` });
+    const samples = [];
+    const sampler = sampleRss ? setInterval(() => samples.push(servers[0].rss()), 5000) : undefined;
+    const waits = schema ? sampleWaits() : undefined;
+    const result = await client.call("e2e", { urls, rate, count: Math.round(rate * seconds), maxSendSeconds: seconds + 5, drainSeconds, tag });
+    clearInterval(sampler);
+    const rss = servers.map((s) => s.rss());
+    log(`e2e ${store} x${instances}: ${Math.round(result.repliesPerSecond)} replies/s, ${result.unanswered} unanswered, dup ${result.duplicates}, p99 ${result.ackToReply.p99.toFixed(1)} ms`);
+    return { store, instances, seconds, ...result, rss, samples, waits: await waits?.stop(), warmUnanswered: warm.unanswered };
+  } finally {
+    for (const server of servers) await server.stop();
+    if (schema) await dropSchema(schema).catch((error) => log(`could not drop schema ${schema}: ${error.message}`));
+    else rmSync(join(database, ".."), { recursive: true, force: true });
+  }
+}
+
+/** Ack time of 1, 10, 100 and 1000 messages per POST on one fresh wahook server (SQLite). */
+export async function growthCell({ client, secondsEach }) {
+  const database = tempDb();
+  const server = await startServer("wahook", wahookEnv({ database }));
+  try {
+    return await client.call("growth", { url: server.url, sizes: [1, 10, 100, 1000], secondsEach, tag: "growth" });
+  } finally {
+    await server.stop();
+    rmSync(join(database, ".."), { recursive: true, force: true });
+  }
+}
