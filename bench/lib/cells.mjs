@@ -123,6 +123,30 @@ export async function postgresProblem() {
   }
 }
 
+/** Rows per state in the inbox and the outbox once the servers stopped: backlog versus loss. */
+async function statesAfter(database, schema) {
+  const query = (table) => `select state, count(*) as n from ${schema ? `"${schema}".` : ""}${table} group by state order by state`;
+  const read = async (table) => {
+    if (!schema) {
+      const db = new Database(database, { readonly: true });
+      try {
+        return db.prepare(query(table)).all();
+      } finally {
+        db.close();
+      }
+    }
+    const client = new pg.Client({ connectionString: POSTGRES_URL });
+    await client.connect();
+    try {
+      return (await client.query(query(table))).rows;
+    } finally {
+      await client.end();
+    }
+  };
+  const text = (rows) => rows.map((row) => `${row.state} ${Number(row.n).toLocaleString("en-US")}`).join(", ");
+  return `inbox: ${text(await read("wahook_inbox"))}; outbox: ${text(await read("wahook_outbox"))}`;
+}
+
 async function dropSchema(name) {
   const client = new pg.Client({ connectionString: POSTGRES_URL });
   await client.connect();
@@ -178,7 +202,10 @@ export async function e2eCell({ client, graphUrl, store, instances, rate, second
     clearInterval(sampler);
     const rss = servers.map((s) => s.rss());
     log(`e2e ${store} x${instances}: ${Math.round(result.repliesPerSecond)} replies/s, ${result.unanswered} unanswered, dup ${result.duplicates}, p99 ${result.ackToReply.p99.toFixed(1)} ms`);
-    return { store, instances, seconds, ...result, rss, samples, waits: await waits?.stop(), warmUnanswered: warm.unanswered };
+    const row = { store, instances, seconds, ...result, rss, samples, waits: await waits?.stop(), warmUnanswered: warm.unanswered };
+    for (const server of servers.splice(0)) await server.stop();
+    row.states = await statesAfter(database, schema).catch((error) => `could not read: ${error.message}`);
+    return row;
   } finally {
     for (const server of servers) await server.stop();
     if (schema) await dropSchema(schema).catch((error) => log(`could not drop schema ${schema}: ${error.message}`));

@@ -21,8 +21,10 @@ export function e2eTable(rows) {
 }
 
 export function waitNotes(rows) {
-  return rows.filter((r) => r.waits?.length).map((r) =>
-    `PostgreSQL x${r.instances}, wahook sessions by wait event (mean count per 250 ms sample): ` + r.waits.slice(0, 6).map((w) => `${w.what} ${f(w.mean, 1)}`).join(", "));
+  const states = rows.filter((r) => r.states).map((r) => `${r.store} x${r.instances}, rows by state after the servers stopped (warm-up included): ${r.states}.`);
+  const waits = rows.filter((r) => r.waits?.length).map((r) =>
+    `PostgreSQL x${r.instances}, wahook sessions by wait event (mean count per 250 ms sample): ` + r.waits.slice(0, 6).map((w) => `${w.what} ${f(w.mean, 1)}`).join(", ") + ".");
+  return [...states, ...waits];
 }
 
 export function growthTable(rows) {
