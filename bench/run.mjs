@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "no
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { execFileSync } from "node:child_process";
 import { SHAPES, writeBodies } from "./lib/bodies.mjs";
 import { ackCell, commitLatencyMs, e2eCell, growthCell, postgresProblem, profiled } from "./lib/cells.mjs";
 import { generator } from "./lib/loadgen.mjs";
@@ -131,6 +132,8 @@ try {
 const cpu = /model name\s*:\s*(.*)/.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1] ?? "unknown CPU";
 results.date = new Date().toISOString().replace(/\.\d+Z$/, "Z");
 results.command = ["npm run bench", ...(process.argv.length > 2 ? ["--", ...process.argv.slice(2)] : [])].join(" ");
+const git = (...args) => execFileSync("git", args, { cwd: ROOT, encoding: "utf8" }).trim();
+results.revision = `${git("rev-parse", "--short", "HEAD")}${git("status", "--porcelain", "--", "src") ? " + uncommitted changes in src/" : ""}`;
 results.machine = `${cpus().length} cores (${cpu}), node ${process.version}, ${process.platform}`;
 results.generator = generator === "wrk" ? "wrk 4.1 (Debian), 1 thread" : "autocannon (wrk missing)";
 results.durations = `ack cells ${warmSeconds} s warm-up + ${seconds} s measured; whole run ${Math.round((Date.now() - started) / 1000)} s`;

@@ -101,7 +101,7 @@ export function targets(r) {
 
 export function render(r) {
   return [
-    `Run ${r.date} · \`${r.command}\` · ${r.machine} · SQLite commit (WAL, synchronous=FULL, one row) on this disk: mean ${f(r.commit.mean, 2)} ms, p99 ${f(r.commit.p99, 2)} ms (synchronous=NORMAL: mean ${f(r.commitNormal.mean, 2)} ms) · load generator: ${r.generator} · ${r.durations}`,
+    `Run ${r.date} · \`${r.command}\` · product at ${r.revision} · ${r.machine} · SQLite commit (WAL, synchronous=FULL, one row) on this disk: mean ${f(r.commit.mean, 2)} ms, p99 ${f(r.commit.p99, 2)} ms (synchronous=NORMAL: mean ${f(r.commitNormal.mean, 2)} ms) · load generator: ${r.generator} · ${r.durations}`,
     "",
     "### Ack path (closed loop, " + r.connections + " connections, 1 request in flight each)",
     "",
