@@ -1,4 +1,4 @@
-import type { Kysely } from "kysely";
+import { sql, type Kysely } from "kysely";
 import type { Database, StoreDialect } from "../schema.js";
 
 /**
@@ -23,4 +23,24 @@ export function chunk<T>(items: readonly T[], size = 500): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
+}
+
+/**
+ * Runs `work` so that its commit is on disk before it returns, even across a power loss: the
+ * webhook acknowledges only after this. SQLite's other commits (claims, bot and outbox
+ * bookkeeping) run with synchronous=NORMAL: a power loss may undo the last of them, which then
+ * re-run (a claim, a handler) or wait for Meta's status confirmation (a send), and the fsync here
+ * also makes them durable. PostgreSQL commits are always durable.
+ */
+export async function durably<T>(ctx: StoreContext, work: (db: Kysely<Database>) => Promise<T>): Promise<T> {
+  if (ctx.dialect !== "sqlite") return work(ctx.db);
+  // One connection for the pragma, the transaction and the reset, so nothing interleaves.
+  return ctx.db.connection().execute(async (db) => {
+    await sql`pragma synchronous = full`.execute(db);
+    try {
+      return await work(db);
+    } finally {
+      await sql`pragma synchronous = normal`.execute(db);
+    }
+  });
 }

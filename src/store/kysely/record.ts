@@ -3,7 +3,7 @@ import type { WebhookEvent } from "../../events/types.js";
 import type { RecordResult } from "../store.js";
 import type { Database, InboxTable } from "../schema.js";
 import { confirmSends } from "./confirm.js";
-import { chunk, type StoreContext } from "./context.js";
+import { chunk, durably, type StoreContext } from "./context.js";
 import { planRecord, statusKey, tally, type RecordPlan } from "./record-plan.js";
 import { statusRank } from "../../status/rank.js";
 import { applyStoredStatuses, lockWamids } from "./statuses.js";
@@ -61,11 +61,11 @@ export async function record(ctx: StoreContext, deliveries: readonly (readonly W
   const plan = planRecord(deliveries, nowMs);
   if (plan.messages.length + plan.statuses.length + plan.errors.length === 0) return plan.results;
   const messages = [...plan.messages].sort(inboxOrder).map((m) => m.row);
-  const { insertedMessages, insertedStatuses } = await ctx.db.transaction().execute(async (trx) => {
+  const { insertedMessages, insertedStatuses } = await durably(ctx, (db) => db.transaction().execute(async (trx) => {
     const insertedMessages = messages.length > 0 ? await insertMessages(trx, messages, nowMs) : new Set<string>();
     const insertedStatuses = plan.statuses.length > 0 ? await insertStatuses(ctx, trx, plan.statuses, nowMs) : new Set<string>();
     for (const part of chunk(plan.errors)) await trx.insertInto("wahook_webhook_errors").values(part).execute();
     return { insertedMessages, insertedStatuses };
-  });
+  }));
   return tally(plan, insertedMessages, insertedStatuses);
 }

@@ -25,6 +25,27 @@ function immediateTransactions(inner: Driver): Driver {
   };
 }
 
+/**
+ * Kysely prepares every query anew; on the webhook's hot path that was 9-16% of the CPU
+ * (docs/BENCHMARKS.md). Statements are reused by their SQL text, which Kysely makes stable for
+ * a given query shape. Bounded, because multi-row inserts make a new text per row count.
+ */
+function cachingStatements(sqlite: BetterSqlite3.Database, maxStatements = 256) {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(sql: string) {
+      let statement = cache.get(sql);
+      if (statement === undefined) {
+        statement = sqlite.prepare(sql);
+        if (cache.size >= maxStatements) cache.delete(cache.keys().next().value as string);
+        cache.set(sql, statement);
+      }
+      return statement;
+    },
+  };
+}
+
 const unavailable = (path: string, cause: unknown) =>
   new WahookError(
     "STORE_UNAVAILABLE",
@@ -34,8 +55,10 @@ const unavailable = (path: string, cause: unknown) =>
 
 /**
  * Opens (creating if needed) a SQLite file for the store: WAL so readers do not block the writer,
- * synchronous=FULL so every commit is fsync'd before the webhook acknowledges (records survive
- * kill -9 and power loss), busy_timeout so other processes wait instead of failing, foreign keys on.
+ * busy_timeout so other processes wait instead of failing, foreign keys on. Commits default to
+ * synchronous=NORMAL (in WAL mode: durable across a process crash, not a power loss); the
+ * webhook's record transaction switches to FULL (kysely/context.ts `durably`), so what Meta was
+ * told was received is fsync'd, and that fsync also makes every earlier commit durable.
  * ":memory:" gives a private in-memory database (tests).
  */
 export function openSqlite(path: string, options: { busyTimeoutMs?: number } = {}): Kysely<Database> {
@@ -45,7 +68,7 @@ export function openSqlite(path: string, options: { busyTimeoutMs?: number } = {
     sqlite = new BetterSqlite3(path, { timeout: options.busyTimeoutMs ?? 5000 });
     const mode = sqlite.pragma("journal_mode = WAL", { simple: true });
     if (path !== ":memory:" && mode !== "wal") throw new Error(`journal_mode is ${String(mode)}, expected wal`);
-    sqlite.pragma("synchronous = FULL");
+    sqlite.pragma("synchronous = NORMAL");
     sqlite.pragma("foreign_keys = ON");
     // A write probe: a read-only file or directory fails here, not at the first webhook.
     sqlite.exec("begin immediate; rollback");
@@ -53,7 +76,7 @@ export function openSqlite(path: string, options: { busyTimeoutMs?: number } = {
     sqlite?.close();
     throw unavailable(path, error);
   }
-  const base = new SqliteDialect({ database: sqlite });
+  const base = new SqliteDialect({ database: cachingStatements(sqlite) });
   const dialect: Dialect = {
     createAdapter: () => base.createAdapter(),
     createDriver: () => immediateTransactions(base.createDriver()),
