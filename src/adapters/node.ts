@@ -38,7 +38,7 @@ export function createNodeHandler(route: Route, onError: (error: unknown) => voi
   };
 }
 
-/** The built-in server: bare node:http, measured fastest for this workload (docs/BENCHMARKS.md). */
+/** The built-in server: bare node:http (measured ~1.2x Fastify and ~4x Express for this workload when the project started; docs/BENCHMARKS.md compares wahook with a bare node:http reference). */
 export async function listen(route: Route, options: { port: number; host: string; onError: (error: unknown) => void }): Promise<{ server: Server; port: number; close(): Promise<void> }> {
   const server = createServer({ keepAliveTimeout: 65_000 }, createNodeHandler(route, options.onError));
   await new Promise<void>((resolve, reject) => {
