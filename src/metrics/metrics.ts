@@ -32,32 +32,22 @@ export function createMetrics(options: { depth?: () => Promise<StoreDepth>; proc
     botRuns: new Counter({ name: "wahook_bot_runs_total", help: "Bot handler runs by outcome", labelNames: ["outcome"], registers: [registry] }),
   };
 
-  new Gauge({
-    name: "wahook_inbox_depth",
-    help: "Inbound messages waiting for the bot (pending) or parked after failing (failed)",
-    labelNames: ["state"],
-    registers: [registry],
-    async collect() {
-      const d = await readDepth();
-      if (d) {
-        this.set({ state: "pending" }, d.inboxPending);
-        this.set({ state: "failed" }, d.inboxFailed);
-      }
-    },
-  });
-  new Gauge({
-    name: "wahook_outbox_depth",
-    help: "Outbound messages waiting to be sent (pending) or given up (failed)",
-    labelNames: ["state"],
-    registers: [registry],
-    async collect() {
-      const d = await readDepth();
-      if (d) {
-        this.set({ state: "pending" }, d.outboxPending);
-        this.set({ state: "failed" }, d.outboxFailed);
-      }
-    },
-  });
+  const depthGauge = (name: string, help: string, pick: (d: StoreDepth) => { pending: number; failed: number }) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ["state"],
+      registers: [registry],
+      async collect() {
+        const d = await readDepth();
+        if (!d) return;
+        const { pending, failed } = pick(d);
+        this.set({ state: "pending" }, pending);
+        this.set({ state: "failed" }, failed);
+      },
+    });
+  depthGauge("wahook_inbox_depth", "Inbound messages waiting for the bot (pending) or parked after failing (failed)", (d) => ({ pending: d.inboxPending, failed: d.inboxFailed }));
+  depthGauge("wahook_outbox_depth", "Outbound messages waiting to be sent (pending) or given up (failed)", (d) => ({ pending: d.outboxPending, failed: d.outboxFailed }));
   return metrics;
 }
 
