@@ -156,6 +156,8 @@ describe("PHONE_NUMBER_ID", () => {
 
 describe("health, readiness and metrics", () => {
   it("serves /healthz, /readyz and Prometheus /metrics", async () => {
+    await post("{}", { "content-type": "application/json" }); // a signature failure to count
+    await postSigned(textDelivery("wamid.METRICS")); // a text message to count
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
     expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
