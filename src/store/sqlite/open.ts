@@ -28,16 +28,18 @@ function immediateTransactions(inner: Driver): Driver {
 /**
  * Kysely prepares every query anew; on the webhook's hot path that was 9-16% of the CPU
  * (docs/BENCHMARKS.md). Statements are reused by their SQL text, which Kysely makes stable for
- * a given query shape. Bounded, because multi-row inserts make a new text per row count.
+ * a given query shape. Multi-row inserts make a new, large text per row count: those are not
+ * kept (a 5-minute soak showed RSS growing 31% while they were), and the cache is bounded.
  */
-function cachingStatements(sqlite: BetterSqlite3.Database, maxStatements = 256) {
+function cachingStatements(sqlite: BetterSqlite3.Database, maxStatements = 128, maxSqlChars = 2048) {
   const cache = new Map<string, BetterSqlite3.Statement>();
   return {
     close: () => sqlite.close(),
     prepare(sql: string) {
-      let statement = cache.get(sql);
-      if (statement === undefined) {
-        statement = sqlite.prepare(sql);
+      const cached = cache.get(sql);
+      if (cached !== undefined) return cached;
+      const statement = sqlite.prepare(sql);
+      if (sql.length <= maxSqlChars) {
         if (cache.size >= maxStatements) cache.delete(cache.keys().next().value as string);
         cache.set(sql, statement);
       }
