@@ -98,7 +98,7 @@ export function createReceiver(options: ReceiverOptions) {
       } catch (error) {
         // 500 makes Meta retry; the idempotent record absorbs the retry once the store is back.
         logger.error({ requestId: delivery.requestId, err: error }, "could not record webhook events; answering 500 so Meta retries");
-        return answered(jsonError(500, "store_unavailable", "The event could not be recorded; retry later."));
+        return answered(jsonError(500, "store_write_failed", "The event could not be recorded; retry later."));
       }
       for (const event of events) metrics.eventsReceived.inc({ kind: event.kind, type: metricType(event) });
     }

@@ -32,7 +32,7 @@ describe("a store that fails while serving", () => {
       state.broken = true;
       const refused = await post();
       expect(refused.status).toBe(500);
-      expect(JSON.parse(await refused.text()).error.code).toBe("store_unavailable");
+      expect(JSON.parse(await refused.text()).error.code).toBe("store_write_failed");
       expect((await fetch(`${server.url}/readyz`)).status).toBe(503);
       expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
 
