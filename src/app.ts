@@ -57,7 +57,6 @@ export function createApp(options: AppOptions): App {
   const idleMs = options.idleMs ?? 250;
   const metrics = createMetrics({ depth: () => store.depth(), processMetrics: true });
   const shutdown = new AbortController();
-  const loops: Loop[] = [];
 
   const committer = createGroupCommitter<readonly WebhookEvent[], RecordResult>((deliveries) => store.record(deliveries, runtime.nowMs()));
   const record = async (events: readonly WebhookEvent[]) => {
@@ -105,9 +104,10 @@ export function createApp(options: AppOptions): App {
     logger: log,
   });
 
+  const loops: Loop[] = [botLoop, pruneLoop, ...(sendLoop ? [sendLoop] : [])];
+
   const stop = async () => {
-    const all = [botLoop, ...(sendLoop ? [sendLoop] : []), pruneLoop];
-    await Promise.all(all.map((loop) => loop.stop()));
+    await Promise.all(loops.map((loop) => loop.stop()));
     const finish = Promise.all([dispatcher.drain(), sender?.drain(), committer.drain()]);
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, config.shutdownTimeoutMs)));
@@ -124,7 +124,6 @@ export function createApp(options: AppOptions): App {
     webhook,
     fetch: async (request) => answerToResponse(await route(webRequestLike(request))),
     start() {
-      loops.push(botLoop, pruneLoop, ...(sendLoop ? [sendLoop] : []));
       for (const loop of loops) loop.start();
     },
     stop,

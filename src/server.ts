@@ -28,6 +28,8 @@ export async function startServer(
       poolSize: config.dbPoolSize,
       statementTimeoutMs: config.dbStatementTimeoutMs,
       ...(config.databaseSchema ? { schema: config.databaseSchema } : {}),
+      // migrated just below, once, whether the store was opened here or handed in
+      migrate: false,
       onError: (error) => options.logger.warn({ err: error }, "database connection lost; the pool reconnects on the next query"),
     }));
   try {

@@ -14,10 +14,14 @@ export const migrateCommand: Command = {
   usage,
   async run(args, env, io) {
     parseArgs({ args: [...args], options: {}, strict: true });
-    const dialect = await withCliStore(env, async (store) => {
-      await store.migrate();
-      return store.dialect;
-    });
+    const dialect = await withCliStore(
+      env,
+      async (store) => {
+        await store.migrate();
+        return store.dialect;
+      },
+      { migrate: false },
+    );
     io.stdout(`Schema is up to date (${dialect}).\n`);
     return 0;
   },
