@@ -4,14 +4,14 @@ import { createDispatcher } from "./bot/dispatcher.js";
 import { echoUpper } from "./bot/echo-upper.js";
 import type { Bot } from "./bot/types.js";
 import type { Config } from "./config.js";
-import type { WebhookEvent } from "./events/types.js";
 import { createGraphClient, type GraphClient } from "./graph/client.js";
+import { createExpander } from "./inbox/expander.js";
 import { createGroupCommitter } from "./inbox/group-commit.js";
 import { createLoop, type Loop } from "./loop.js";
 import { createMetrics } from "./metrics/metrics.js";
 import { createOutboxWorker } from "./outbox/worker.js";
 import { createRuntime, type Runtime } from "./runtime.js";
-import type { RecordResult, Store } from "./store/store.js";
+import type { Store } from "./store/store.js";
 import type { Answer } from "./webhook/answer.js";
 import { createReceiver } from "./webhook/receive.js";
 
@@ -36,7 +36,7 @@ export interface App {
   webhook(request: HttpRequestLike): Promise<Answer>;
   /** Web-standard handler (Request -> Response): Hono, Bun, Deno, workers, tests */
   fetch(request: Request): Promise<Response>;
-  /** starts the bot dispatcher, the outbox sender and pruning */
+  /** starts the journal expansion, the bot dispatcher, the outbox sender and pruning */
   start(): void;
   /** stops taking work, lets running work finish (bounded), gives leases back */
   stop(): Promise<void>;
@@ -58,13 +58,22 @@ export function createApp(options: AppOptions): App {
   const metrics = createMetrics({ depth: () => store.depth(), processMetrics: true });
   const shutdown = new AbortController();
 
-  const committer = createGroupCommitter<readonly WebhookEvent[], RecordResult>((deliveries) => store.record(deliveries, runtime.nowMs()));
-  const record = async (events: readonly WebhookEvent[]) => {
-    const result = await committer.submit(events);
-    if (result.messagesNew > 0) botLoop.wake();
-    return result;
+  // ③ inbox: the verified bytes are journaled (durably) before the 200, then expanded into keyed
+  // events. Several batches may wait for their fsync at once: the store's barrier shares one.
+  const committer = createGroupCommitter<Buffer, void>(
+    async (bodies) => {
+      await store.journal(bodies, runtime.nowMs());
+      return bodies.map(() => undefined);
+    },
+    { maxInFlight: 8 },
+  );
+  const accept = async (body: Buffer) => {
+    await committer.submit(body);
+    expandLoop.wake();
   };
-  const receiver = createReceiver({ verifyToken: config.verifyToken, appSecrets: config.appSecrets, phoneNumberId: config.phoneNumberId, record, metrics, logger: log });
+  const receiver = createReceiver({ verifyToken: config.verifyToken, appSecrets: config.appSecrets, accept, metrics, logger: log });
+  const expander = createExpander({ store, runtime, metrics, phoneNumberId: config.phoneNumberId, batchSize: 256, onNewMessages: () => botLoop.wake() });
+  const expandLoop = createLoop({ name: "expand", tick: expander.tick, idleMs, logger: log });
   const { route, webhook } = createRouter({ receiver, webhookPath: options.webhookPath ?? "/webhook", maxBodyBytes: config.maxBodyBytes, metrics, logger: log, ready: () => store.ping(), newRequestId: runtime.newId });
 
   // A send must end well inside its lease, or another instance could claim and send it again.
@@ -104,7 +113,7 @@ export function createApp(options: AppOptions): App {
     logger: log,
   });
 
-  const loops: Loop[] = [botLoop, pruneLoop, ...(sendLoop ? [sendLoop] : [])];
+  const loops: Loop[] = [expandLoop, botLoop, pruneLoop, ...(sendLoop ? [sendLoop] : [])];
 
   const stop = async () => {
     await Promise.all(loops.map((loop) => loop.stop()));

@@ -30,7 +30,7 @@ export async function startServer(
       ...(config.databaseSchema ? { schema: config.databaseSchema } : {}),
       // migrated just below, once, whether the store was opened here or handed in
       migrate: false,
-      onError: (error) => options.logger.warn({ err: error }, "database connection lost; the pool reconnects on the next query"),
+      onError: (error) => options.logger.warn({ err: error }, "database error in the background (a lost PostgreSQL connection is replaced on the next query; a failed SQLite checkpoint is retried)"),
     }));
   try {
     await store.migrate();

@@ -14,9 +14,17 @@ export interface OpenStoreOptions {
   schema?: string;
   /** apply pending migrations before returning (default true) */
   migrate?: boolean;
-  /** PostgreSQL only: errors of idle pooled connections (logged by the caller, never thrown) */
+  /** errors of idle pooled PostgreSQL connections and of SQLite's checkpoint thread (logged by the caller, never thrown) */
   onError?: (error: Error) => void;
 }
+
+const sqliteStore = (path: string, options: OpenStoreOptions): Store => {
+  const { db, sync } = openSqlite(path, {
+    busyTimeoutMs: options.statementTimeoutMs,
+    ...(options.onError ? { onError: (message: string) => options.onError?.(new Error(message)) } : {}),
+  });
+  return createKyselyStore(db, "sqlite", sync);
+};
 
 /**
  * Opens the database a DatabaseTarget names and returns the Store, migrated unless told not to.
@@ -25,7 +33,7 @@ export interface OpenStoreOptions {
 export async function openStore(target: DatabaseTarget, options: OpenStoreOptions = {}): Promise<Store> {
   const store =
     target.kind === "sqlite"
-      ? createKyselyStore(openSqlite(target.path, { busyTimeoutMs: options.statementTimeoutMs }), "sqlite")
+      ? sqliteStore(target.path, options)
       : createKyselyStore(await openPostgres(target.url, options), "postgres");
   if (options.migrate === false) return store;
   try {

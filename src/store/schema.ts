@@ -95,6 +95,14 @@ export interface WebhookErrorsTable {
   received_at_ms: number;
 }
 
+/** A verified POST body waiting to be expanded into events (migration 004). */
+export interface DeliveriesTable {
+  id: Generated<number>;
+  body: Uint8Array;
+  received_at_ms: number;
+  expand_error: string | null;
+}
+
 /** Token bucket per business number, in micro-tokens so all arithmetic is integer in both dialects. */
 export interface SendRateTable {
   phone_number_id: string;
@@ -119,6 +127,7 @@ export interface Database {
   wahook_statuses: StatusesTable;
   wahook_webhook_errors: WebhookErrorsTable;
   wahook_send_rate: SendRateTable;
+  wahook_deliveries: DeliveriesTable;
   wahook_migrations: MigrationsTable;
 }
 

@@ -14,6 +14,18 @@ export interface RecordResult {
   errors: number;
 }
 
+/** What one expand() call did. */
+export interface Expansion {
+  /** journal rows taken, the failed ones included */
+  deliveries: number;
+  /** rows whose parse threw: marked with the error and kept in the journal, unexpanded */
+  failed: number;
+  /** the events parsed from the expanded rows (new and duplicate alike) */
+  events: WebhookEvent[];
+  /** summed over the expanded rows */
+  result: RecordResult;
+}
+
 export interface InboxItem {
   id: number;
   /** wamid of the inbound message */
@@ -121,6 +133,8 @@ export interface Claim {
 }
 
 export interface StoreDepth {
+  /** verified deliveries in the journal, not yet expanded into events */
+  journalPending: number;
   inboxPending: number;
   inboxFailed: number;
   outboxPending: number;
@@ -136,6 +150,20 @@ export interface Store {
   /** Throws when the database does not answer (used by /readyz). */
   ping(): Promise<void>;
   close(): Promise<void>;
+
+  /**
+   * The webhook's write before its 200: appends each verified POST body, exactly as received, to
+   * the delivery journal, all in one transaction, and resolves once that is on disk (it survives
+   * kill -9 and a power loss). Nothing is parsed or deduplicated here: expand() does that.
+   */
+  journal(bodies: readonly Uint8Array[], nowMs: number): Promise<void>;
+  /**
+   * Takes up to `limit` of the oldest journal rows, parses each with `parse`, records the events
+   * exactly as record() does, and removes the rows, all in ONE transaction (a crash repeats it,
+   * and the keys make the repeat a no-op). Several instances skip each other's rows. A row whose
+   * parse throws is kept, marked with the error, and not taken again.
+   */
+  expand(parse: (body: Uint8Array) => readonly WebhookEvent[], limit: number, nowMs: number): Promise<Expansion>;
 
   /**
    * Records several deliveries' events in ONE transaction (group commit) and returns one result

@@ -1,6 +1,7 @@
 import { createRouter } from "../adapters/router.js";
 import { answerToResponse, webRequestLike } from "../adapters/web.js";
 import type { WebhookEvent } from "../events/types.js";
+import { countEvents, deliveryEvents } from "../inbox/delivery-events.js";
 import { createMetrics } from "../metrics/metrics.js";
 import { createRuntime, type Runtime } from "../runtime.js";
 import { createReceiver } from "./receive.js";
@@ -28,12 +29,12 @@ export function createWebhookHandler(options: WebhookHandlerOptions): (request: 
   const receiver = createReceiver({
     verifyToken: options.verifyToken,
     appSecrets: options.appSecrets,
-    phoneNumberId: options.phoneNumberId,
     metrics,
     logger: runtime.logger,
-    record: async (events) => {
-      await options.onEvents(events);
-      return { messagesNew: 0, messagesDuplicate: 0, statusesNew: 0, statusesDuplicate: 0, errors: 0 };
+    accept: async (_body, json) => {
+      const parsed = deliveryEvents(json, options.phoneNumberId);
+      if (parsed.events.length > 0) await options.onEvents(parsed.events);
+      countEvents(metrics, parsed);
     },
   });
   const { webhook } = createRouter({

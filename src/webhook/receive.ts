@@ -1,9 +1,5 @@
 import type { Logger } from "pino";
-import { parseWebhook } from "../events/parse.js";
-import type { WebhookEvent } from "../events/types.js";
 import type { Metrics } from "../metrics/metrics.js";
-import type { RecordResult } from "../store/store.js";
-import { statusRank } from "../status/rank.js";
 import { ACK, type Answer, jsonError, textAnswer } from "./answer.js";
 import { verifySubscription } from "./handshake.js";
 import { verifySignature } from "./signature.js";
@@ -11,10 +7,11 @@ import { verifySignature } from "./signature.js";
 export interface ReceiverOptions {
   verifyToken: string;
   appSecrets: readonly string[];
-  /** when set, events for other business numbers are acknowledged and ignored */
-  phoneNumberId: string | undefined;
-  /** durably records one delivery's events; the 200 waits for it */
-  record: (events: readonly WebhookEvent[]) => Promise<RecordResult>;
+  /**
+   * Keeps one verified delivery: its exact bytes and their parsed JSON. The 200 waits for it;
+   * a rejection answers 500, so Meta retries. createApp journals the bytes durably (store.journal).
+   */
+  accept: (body: Buffer, json: unknown) => Promise<void>;
   metrics: Metrics;
   logger: Logger;
 }
@@ -34,16 +31,12 @@ const signatureHints = {
   "no-secret": "no APP_SECRET configured",
 } as const;
 
-// Status strings are kept as Meta sends them; bound the label's values so metrics stay small.
-const metricType = (event: WebhookEvent): string =>
-  event.kind === "message" ? event.type : event.kind === "status" ? (statusRank(event.status) > 0 ? event.status : "other") : "error";
-
 const isJsonType = (contentType: string | undefined): boolean =>
   contentType !== undefined && /^application\/json\s*(;|$)/i.test(contentType.trim());
 
 /**
  * The webhook's two verbs, framework-free. Order on POST: signature before anything that looks at
- * the body (nothing unsigned is parsed or recorded), then content type, JSON, record, 200.
+ * the body (nothing unsigned is parsed or kept), then content type, JSON, accept, 200.
  */
 export function createReceiver(options: ReceiverOptions) {
   const { metrics, logger } = options;
@@ -56,17 +49,12 @@ export function createReceiver(options: ReceiverOptions) {
     return jsonError(result.status, result.status === 403 ? "verification_failed" : "bad_request", result.reason);
   };
 
+  // A bound child per status: the hot path skips prom-client's label hashing (1 per request).
+  const ackedCounter = metrics.requests.labels({ method: "POST", status: 200 });
   const answered = (answer: Answer): Answer => {
-    metrics.requests.inc({ method: "POST", status: answer.status });
+    if (answer.status === 200) ackedCounter.inc();
+    else metrics.requests.inc({ method: "POST", status: answer.status });
     return answer;
-  };
-
-  const keep = (events: WebhookEvent[]): WebhookEvent[] => {
-    const only = options.phoneNumberId;
-    if (only === undefined) return events;
-    const kept = events.filter((event) => event.to.phoneNumberId === only);
-    if (kept.length < events.length) metrics.eventsIgnored.inc({ reason: "other_phone_number" }, events.length - kept.length);
-    return kept;
   };
 
   const deliver = async (delivery: Delivery): Promise<Answer> => {
@@ -87,23 +75,15 @@ export function createReceiver(options: ReceiverOptions) {
       logger.warn({ requestId: delivery.requestId, bytes: delivery.body.length }, "signed body is not JSON");
       return answered(jsonError(400, "invalid_json", "The body is not valid JSON."));
     }
-    const parsed = parseWebhook(json);
-    if (parsed.skipped.length > 0) metrics.eventsIgnored.inc({ reason: "skipped" }, parsed.skipped.length);
-    const events = keep(parsed.events);
-    if (events.length > 0) {
-      try {
-        const result = await options.record(events);
-        if (result.messagesDuplicate > 0) metrics.duplicates.inc({ kind: "message" }, result.messagesDuplicate);
-        if (result.statusesDuplicate > 0) metrics.duplicates.inc({ kind: "status" }, result.statusesDuplicate);
-      } catch (error) {
-        // 500 makes Meta retry; the idempotent record absorbs the retry once the store is back.
-        logger.error({ requestId: delivery.requestId, err: error }, "could not record webhook events; answering 500 so Meta retries");
-        return answered(jsonError(500, "store_write_failed", "The event could not be recorded; retry later."));
-      }
-      for (const event of events) metrics.eventsReceived.inc({ kind: event.kind, type: metricType(event) });
+    try {
+      await options.accept(delivery.body, json);
+    } catch (error) {
+      // 500 makes Meta retry; expansion deduplicates the retry by wamid once the store is back.
+      logger.error({ requestId: delivery.requestId, err: error }, "could not record the webhook delivery; answering 500 so Meta retries");
+      return answered(jsonError(500, "store_write_failed", "The event could not be recorded; retry later."));
     }
     metrics.ackSeconds.observe((performance.now() - startedAt) / 1000);
-    logger.debug({ requestId: delivery.requestId, events: events.length, skipped: parsed.skipped.length }, "webhook recorded");
+    logger.debug({ requestId: delivery.requestId, bytes: delivery.body.length }, "webhook recorded");
     return answered(ACK);
   };
 

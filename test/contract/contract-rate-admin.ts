@@ -53,7 +53,7 @@ export function adminContract(makeStore: MakeStore): void {
     const store = useStore(makeStore);
 
     it("counts pending and failed work", async () => {
-      expect(await store().depth()).toEqual({ inboxPending: 0, inboxFailed: 0, outboxPending: 0, outboxFailed: 0 });
+      expect(await store().depth()).toEqual({ journalPending: 0, inboxPending: 0, inboxFailed: 0, outboxPending: 0, outboxFailed: 0 });
       await store().record([[textMessage("a1", "a"), textMessage("b1", "b"), textMessage("c1", "c")]], T0);
       await store().enqueue([draft("x"), draft("y")], T0);
       const [a1, b1] = await store().claimInbox(claim("w", T0));
@@ -61,7 +61,7 @@ export function adminContract(makeStore: MakeStore): void {
       await store().failInbox(b1!, "w", { error: "e", retryAtMs: null }, T0);
       const [x] = await store().claimOutbox(claim("w", T0, 1));
       await store().settleOutbox(x!, "w", { kind: "dead", error: { code: null, httpStatus: 503, title: "down" } }, { startedAtMs: T0, durationMs: 1 }, T0);
-      expect(await store().depth()).toEqual({ inboxPending: 1, inboxFailed: 1, outboxPending: 1, outboxFailed: 1 });
+      expect(await store().depth()).toEqual({ journalPending: 0, inboxPending: 1, inboxFailed: 1, outboxPending: 1, outboxFailed: 1 });
     });
 
     it("prunes finished inbox rows, statuses and errors older than the cutoff, a batch at a time", async () => {

@@ -1,6 +1,7 @@
 import { describe } from "vitest";
 import { confirmContract } from "./contract-confirm.js";
 import { inboxContract } from "./contract-inbox.js";
+import { journalContract } from "./contract-journal.js";
 import { outboxContract } from "./contract-outbox.js";
 import { adminContract, rateContract } from "./contract-rate-admin.js";
 import { recordContract } from "./contract-record.js";
@@ -12,6 +13,7 @@ import type { MakeStore } from "./use-store.js";
  */
 export function describeStoreContract(name: string, makeStore: MakeStore): void {
   describe(`Store contract: ${name}`, () => {
+    journalContract(makeStore);
     recordContract(makeStore);
     inboxContract(makeStore);
     outboxContract(makeStore);

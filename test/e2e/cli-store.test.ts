@@ -22,7 +22,7 @@ describe("wahook migrate", () => {
     expect(out).toContain("up to date (sqlite)");
     const store = await openStore({ kind: "sqlite", path: DATABASE_URL.slice("sqlite:".length) }, { migrate: false });
     try {
-      expect(await store.depth()).toEqual({ inboxPending: 0, inboxFailed: 0, outboxPending: 0, outboxFailed: 0 });
+      expect(await store.depth()).toEqual({ journalPending: 0, inboxPending: 0, inboxFailed: 0, outboxPending: 0, outboxFailed: 0 });
     } finally {
       await store.close();
     }

@@ -1,24 +1,125 @@
+import { existsSync } from "node:fs";
 import { sql, type Kysely } from "kysely";
-import type { Database } from "../../src/store/schema.js";
 import { describe, expect, it } from "vitest";
-import { createContext, durably } from "../../src/store/kysely/context.js";
+import { createKyselyStore } from "../../src/store/kysely/store.js";
+import { migrations } from "../../src/store/migrations/index.js";
+import { runMigrations } from "../../src/store/migrations/migrate.js";
+import type { Database } from "../../src/store/schema.js";
 import { openSqlite } from "../../src/store/sqlite/open.js";
+import { createWalSync } from "../../src/store/sqlite/wal-sync.js";
 import { tempSqlitePath } from "../helpers/databases.js";
 
-const synchronous = async (db: Kysely<Database>) =>
-  Number((await sql<{ synchronous: number }>`pragma synchronous`.execute(db)).rows[0]?.synchronous);
+const pragma = async (db: Kysely<Database>, name: string) => Object.values((await sql.raw<Record<string, unknown>>(`pragma ${name}`).execute(db)).rows[0] ?? {})[0];
+
+/** An fdatasync the test completes by hand. */
+function manualFdatasync() {
+  const calls: { fd: number; done: (error: NodeJS.ErrnoException | null) => void }[] = [];
+  return { calls, fdatasync: (fd: number, done: (error: NodeJS.ErrnoException | null) => void) => void calls.push({ fd, done }) };
+}
+
+const tick = () => new Promise((resolve) => setImmediate(resolve));
 
 describe("SQLite commit durability", () => {
-  it("fsyncs the webhook's record transaction (FULL) and runs other commits with NORMAL", async () => {
-    const db = openSqlite(tempSqlitePath());
+  it("commits with synchronous=NORMAL, no automatic checkpoint on the connection, and a WAL to fsync", async () => {
+    const path = tempSqlitePath();
+    const { db } = openSqlite(path);
     try {
-      const ctx = createContext(db, "sqlite");
-      expect(await synchronous(db)).toBe(1); // NORMAL
-      expect(await durably(ctx, (conn) => conn.transaction().execute((trx) => synchronous(trx)))).toBe(2); // FULL
-      expect(await synchronous(db)).toBe(1);
-      await expect(durably(ctx, () => Promise.reject(new Error("write failed")))).rejects.toThrow("write failed");
-      expect(await synchronous(db)).toBe(1);
+      expect(await pragma(db, "synchronous")).toBe(1); // NORMAL
+      expect(await pragma(db, "wal_autocheckpoint")).toBe(0); // the checkpoint thread does it
+      expect(existsSync(`${path}-wal`)).toBe(true);
     } finally {
+      await db.destroy();
+    }
+  });
+
+  it("journal() resolves only after the store's barrier, which runs after the commit", async () => {
+    const { db } = openSqlite(tempSqlitePath());
+    let release: () => void = () => undefined;
+    const order: string[] = [];
+    const store = createKyselyStore(db, "sqlite", async () => {
+      order.push(`barrier after ${String(await db.selectFrom("wahook_deliveries").select(({ fn }) => fn.countAll<number>().as("n")).executeTakeFirstOrThrow().then((r) => r.n))} committed`);
+      await new Promise<void>((resolve) => (release = resolve));
+    });
+    try {
+      await runMigrations(db, "sqlite", migrations, Date.now());
+      let resolved = false;
+      const journaled = store.journal([Buffer.from("{}"), Buffer.from("[]")], 1).then(() => (resolved = true));
+      for (let i = 0; i < 5; i += 1) await tick();
+      expect(order).toEqual(["barrier after 2 committed"]);
+      expect(resolved).toBe(false);
+      release();
+      await journaled;
+      expect(resolved).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe("WAL group fsync", () => {
+  it("fdatasyncs the WAL file, and every caller who arrived during one shares the next", async () => {
+    const path = tempSqlitePath();
+    const { db } = openSqlite(path);
+    const manual = manualFdatasync();
+    const wal = createWalSync(`${path}-wal`, manual);
+    try {
+      const settled: string[] = [];
+      const first = wal.sync().then(() => settled.push("first"));
+      const later = [wal.sync(), wal.sync(), wal.sync()].map((p) => p.then(() => settled.push("later")));
+      expect(manual.calls).toHaveLength(1);
+      await tick();
+      expect(settled).toEqual([]);
+      manual.calls[0]?.done(null);
+      await first;
+      expect(manual.calls).toHaveLength(2); // one more fdatasync for the three who waited
+      manual.calls[1]?.done(null);
+      await Promise.all(later);
+      expect(settled).toEqual(["first", "later", "later", "later"]);
+      expect(manual.calls).toHaveLength(2);
+    } finally {
+      wal.close();
+      await db.destroy();
+    }
+  });
+
+  it("makes a caller who arrives during a running fdatasync wait for the next one", async () => {
+    const path = tempSqlitePath();
+    const { db } = openSqlite(path);
+    const manual = manualFdatasync();
+    const wal = createWalSync(`${path}-wal`, manual);
+    try {
+      const first = wal.sync();
+      let lateDone = false;
+      const late = wal.sync().then(() => (lateDone = true));
+      expect(manual.calls).toHaveLength(1);
+      manual.calls[0]?.done(null);
+      await first;
+      await tick();
+      // the running fdatasync may have begun before the late caller's commit: a second one runs
+      expect(lateDone).toBe(false);
+      expect(manual.calls).toHaveLength(2);
+      manual.calls[1]?.done(null);
+      await late;
+    } finally {
+      wal.close();
+      await db.destroy();
+    }
+  });
+
+  it("rejects the callers of a failed fdatasync, and the next one goes ahead", async () => {
+    const path = tempSqlitePath();
+    const { db } = openSqlite(path);
+    const manual = manualFdatasync();
+    const wal = createWalSync(`${path}-wal`, manual);
+    try {
+      const failed = wal.sync();
+      manual.calls[0]?.done(Object.assign(new Error("EIO: i/o error, fdatasync"), { code: "EIO" }));
+      await expect(failed).rejects.toThrow("EIO");
+      const next = wal.sync();
+      manual.calls[1]?.done(null);
+      await expect(next).resolves.toBeUndefined();
+    } finally {
+      wal.close();
       await db.destroy();
     }
   });

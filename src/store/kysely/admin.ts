@@ -18,6 +18,7 @@ export async function releaseLeases(ctx: StoreContext, workerId: string): Promis
 export async function depth(ctx: StoreContext): Promise<StoreDepth> {
   const row = await ctx.db
     .selectNoFrom(({ selectFrom }) => [
+      selectFrom("wahook_deliveries").select(({ fn }) => fn.countAll<number>().as("n")).where("expand_error", "is", null).as("journal_pending"),
       selectFrom("wahook_inbox").select(({ fn }) => fn.countAll<number>().as("n")).where("state", "=", "pending").as("inbox_pending"),
       selectFrom("wahook_inbox").select(({ fn }) => fn.countAll<number>().as("n")).where("state", "=", "failed").as("inbox_failed"),
       selectFrom("wahook_outbox").select(({ fn }) => fn.countAll<number>().as("n")).where("state", "=", "pending").as("outbox_pending"),
@@ -25,6 +26,7 @@ export async function depth(ctx: StoreContext): Promise<StoreDepth> {
     ])
     .executeTakeFirstOrThrow();
   return {
+    journalPending: Number(row.journal_pending),
     inboxPending: Number(row.inbox_pending),
     inboxFailed: Number(row.inbox_failed),
     outboxPending: Number(row.outbox_pending),

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from "kysely";
+import type { Kysely } from "kysely";
 import type { Database, StoreDialect } from "../schema.js";
 
 /**
@@ -10,12 +10,18 @@ export interface StoreContext {
   db: Kysely<Database>;
   dialect: StoreDialect;
   rowLocks: boolean;
+  /** resolves once every commit made before the call is on disk (SQLite: sqlite/wal-sync.ts) */
+  sync: () => Promise<void>;
 }
 
-export const createContext = (db: Kysely<Database>, dialect: StoreDialect): StoreContext => ({
+// PostgreSQL's COMMIT returns after its WAL flush (synchronous_commit = on): nothing to wait for.
+const committed = () => Promise.resolve();
+
+export const createContext = (db: Kysely<Database>, dialect: StoreDialect, sync: () => Promise<void> = committed): StoreContext => ({
   db,
   dialect,
   rowLocks: dialect === "postgres",
+  sync,
 });
 
 /** Splits big multi-row inserts under both dialects' bound-parameter limits (SQLite: 32766). */
@@ -26,21 +32,13 @@ export function chunk<T>(items: readonly T[], size = 500): T[][] {
 }
 
 /**
- * Runs `work` so that its commit is on disk before it returns, even across a power loss: the
- * webhook acknowledges only after this. SQLite's other commits (claims, bot and outbox
- * bookkeeping) run with synchronous=NORMAL: a power loss may undo the last of them, which then
- * re-run (a claim, a handler) or wait for Meta's status confirmation (a send), and the fsync here
- * also makes them durable. PostgreSQL commits are always durable.
+ * Runs `work`, then waits until its commit is on disk, even across a power loss: the webhook
+ * acknowledges only after this. Other commits (claims, bot and outbox bookkeeping) do not wait:
+ * a power loss may undo the last of them, which then re-run (a claim, a handler) or wait for
+ * Meta's status confirmation (a send); and the next barrier makes them durable too.
  */
 export async function durably<T>(ctx: StoreContext, work: (db: Kysely<Database>) => Promise<T>): Promise<T> {
-  if (ctx.dialect !== "sqlite") return work(ctx.db);
-  // One connection for the pragma, the transaction and the reset, so nothing interleaves.
-  return ctx.db.connection().execute(async (db) => {
-    await sql`pragma synchronous = full`.execute(db);
-    try {
-      return await work(db);
-    } finally {
-      await sql`pragma synchronous = normal`.execute(db);
-    }
-  });
+  const result = await work(ctx.db);
+  await ctx.sync();
+  return result;
 }

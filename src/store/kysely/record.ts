@@ -56,16 +56,22 @@ async function insertStatuses(ctx: StoreContext, trx: Transaction<Database>, pla
   return inserted;
 }
 
-/** The webhook's hot path: one transaction, a few multi-row statements, whatever the batch size. */
+/**
+ * Records the planned rows inside the caller's transaction and returns the per-delivery counts:
+ * a few multi-row statements, whatever the batch size.
+ */
+export async function recordPlanned(ctx: StoreContext, trx: Transaction<Database>, plan: RecordPlan, nowMs: number): Promise<RecordResult[]> {
+  if (plan.messages.length + plan.statuses.length + plan.errors.length === 0) return plan.results;
+  const messages = [...plan.messages].sort(inboxOrder).map((m) => m.row);
+  const insertedMessages = messages.length > 0 ? await insertMessages(trx, messages, nowMs) : new Set<string>();
+  const insertedStatuses = plan.statuses.length > 0 ? await insertStatuses(ctx, trx, plan.statuses, nowMs) : new Set<string>();
+  for (const part of chunk(plan.errors)) await trx.insertInto("wahook_webhook_errors").values(part).execute();
+  return tally(plan, insertedMessages, insertedStatuses);
+}
+
+/** Typed events straight into the keyed tables, in one transaction, durable on return. */
 export async function record(ctx: StoreContext, deliveries: readonly (readonly WebhookEvent[])[], nowMs: number): Promise<RecordResult[]> {
   const plan = planRecord(deliveries, nowMs);
   if (plan.messages.length + plan.statuses.length + plan.errors.length === 0) return plan.results;
-  const messages = [...plan.messages].sort(inboxOrder).map((m) => m.row);
-  const { insertedMessages, insertedStatuses } = await durably(ctx, (db) => db.transaction().execute(async (trx) => {
-    const insertedMessages = messages.length > 0 ? await insertMessages(trx, messages, nowMs) : new Set<string>();
-    const insertedStatuses = plan.statuses.length > 0 ? await insertStatuses(ctx, trx, plan.statuses, nowMs) : new Set<string>();
-    for (const part of chunk(plan.errors)) await trx.insertInto("wahook_webhook_errors").values(part).execute();
-    return { insertedMessages, insertedStatuses };
-  }));
-  return tally(plan, insertedMessages, insertedStatuses);
+  return durably(ctx, (db) => db.transaction().execute((trx) => recordPlanned(ctx, trx, plan, nowMs)));
 }

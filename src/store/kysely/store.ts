@@ -11,6 +11,7 @@ import { claimInbox } from "./inbox-claim.js";
 import { claimOutbox, deferOutbox, enqueue, settleOutbox } from "./outbox.js";
 import { getOutbox, listAttempts, listOutbox, retryOutbox } from "./outbox-admin.js";
 import { pauseSends, takeSendTokens } from "./rate.js";
+import { expand, journal } from "./journal.js";
 import { record } from "./record.js";
 import { listStatuses } from "./statuses.js";
 
@@ -18,8 +19,8 @@ import { listStatuses } from "./statuses.js";
  * The Store port over any Kysely instance of our schema: one query path for both dialects.
  * The store owns `db` and destroys it on close().
  */
-export function createKyselyStore(db: Kysely<Database>, dialect: StoreDialect): Store {
-  const ctx = createContext(db, dialect);
+export function createKyselyStore(db: Kysely<Database>, dialect: StoreDialect, sync?: () => Promise<void>): Store {
+  const ctx = createContext(db, dialect, sync);
   let closed: Promise<void> | undefined;
   return {
     dialect,
@@ -27,6 +28,8 @@ export function createKyselyStore(db: Kysely<Database>, dialect: StoreDialect): 
     ping: () => guard("ping", "read", () => ping(ctx)),
     close: () => (closed ??= db.destroy()),
 
+    journal: (bodies, nowMs) => guard("journal", "write", () => journal(ctx, bodies, nowMs)),
+    expand: (parse, limit, nowMs) => guard("expand", "write", () => expand(ctx, parse, limit, nowMs)),
     record: (deliveries, nowMs) => guard("record", "write", () => record(ctx, deliveries, nowMs)),
     claimInbox: (claim) => guard("claimInbox", "write", () => claimInbox(ctx, claim)),
     completeInbox: (item, workerId, result, nowMs) => guard("completeInbox", "write", () => completeInbox(ctx, item, workerId, result, nowMs)),

@@ -4,6 +4,8 @@ import BetterSqlite3 from "better-sqlite3";
 import { CompiledQuery, Kysely, SqliteDialect, type DatabaseConnection, type Dialect, type Driver } from "kysely";
 import { WahookError } from "../../errors.js";
 import type { Database } from "../schema.js";
+import { startCheckpointer } from "./checkpointer.js";
+import { createWalSync, type DurabilityBarrier } from "./wal-sync.js";
 
 /**
  * Kysely's SQLite transactions start with a deferred BEGIN. Ours take the write lock up front
@@ -31,10 +33,13 @@ function immediateTransactions(inner: Driver): Driver {
  * a given query shape. Multi-row inserts make a new, large text per row count: those are not
  * kept (a 5-minute soak showed RSS growing 31% while they were), and the cache is bounded.
  */
-function cachingStatements(sqlite: BetterSqlite3.Database, maxStatements = 128, maxSqlChars = 2048) {
+function cachingStatements(sqlite: BetterSqlite3.Database, beforeClose: () => void, maxStatements = 128, maxSqlChars = 2048) {
   const cache = new Map<string, BetterSqlite3.Statement>();
   return {
-    close: () => sqlite.close(),
+    close: () => {
+      beforeClose();
+      sqlite.close();
+    },
     prepare(sql: string) {
       const cached = cache.get(sql);
       if (cached !== undefined) return cached;
@@ -55,35 +60,64 @@ const unavailable = (path: string, cause: unknown) =>
     { cause },
   );
 
+export interface SqliteHandle {
+  db: Kysely<Database>;
+  /** resolves once every commit made before the call is on disk (wal-sync.ts) */
+  sync: DurabilityBarrier;
+}
+
 /**
  * Opens (creating if needed) a SQLite file for the store: WAL so readers do not block the writer,
- * busy_timeout so other processes wait instead of failing, foreign keys on. Commits default to
- * synchronous=NORMAL (in WAL mode: durable across a process crash, not a power loss); the
- * webhook's record transaction switches to FULL (kysely/context.ts `durably`), so what Meta was
- * told was received is fsync'd, and that fsync also makes every earlier commit durable.
- * ":memory:" gives a private in-memory database (tests).
+ * busy_timeout so other processes wait instead of failing, foreign keys on. Every commit runs
+ * with synchronous=NORMAL (durable across a process crash, not yet across a power loss); what
+ * must survive a power loss before we act on it waits for `sync`, one fdatasync of the WAL shared
+ * by all who wait (wal-sync.ts). Checkpoints run on a worker thread (checkpointer.ts).
+ * ":memory:" gives a private in-memory database (tests), where `sync` has nothing to do.
  */
-export function openSqlite(path: string, options: { busyTimeoutMs?: number } = {}): Kysely<Database> {
+export function openSqlite(path: string, options: { busyTimeoutMs?: number; onError?: (message: string) => void } = {}): SqliteHandle {
+  const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+  const memory = path === ":memory:";
   let sqlite: BetterSqlite3.Database | undefined;
+  let wal: ReturnType<typeof createWalSync> | undefined;
   try {
-    if (path !== ":memory:") mkdirSync(dirname(resolve(path)), { recursive: true });
-    sqlite = new BetterSqlite3(path, { timeout: options.busyTimeoutMs ?? 5000 });
+    if (!memory) mkdirSync(dirname(resolve(path)), { recursive: true });
+    sqlite = new BetterSqlite3(path, { timeout: busyTimeoutMs });
     const mode = sqlite.pragma("journal_mode = WAL", { simple: true });
-    if (path !== ":memory:" && mode !== "wal") throw new Error(`journal_mode is ${String(mode)}, expected wal`);
+    if (!memory && mode !== "wal") throw new Error(`journal_mode is ${String(mode)}, expected wal`);
     sqlite.pragma("synchronous = NORMAL");
     sqlite.pragma("foreign_keys = ON");
     // A write probe: a read-only file or directory fails here, not at the first webhook.
     sqlite.exec("begin immediate; rollback");
+    if (!memory) wal = createWalSync(`${resolve(path)}-wal`);
   } catch (error) {
     sqlite?.close();
     throw unavailable(path, error);
   }
-  const base = new SqliteDialect({ database: cachingStatements(sqlite) });
+  const connection = sqlite;
+  const report = options.onError ?? (() => undefined);
+  const checkpointer = memory
+    ? undefined
+    : startCheckpointer({
+        path: resolve(path),
+        busyTimeoutMs,
+        onError: (message) => report(`WAL checkpoint failed: ${message}`),
+        // Without the thread the WAL would grow without bound: SQLite checkpoints inline again.
+        onExit: () => {
+          report("the WAL checkpoint thread stopped; checkpointing on the main thread instead");
+          if (connection.open) connection.pragma("wal_autocheckpoint = 1000");
+        },
+      });
+  if (checkpointer) sqlite.pragma("wal_autocheckpoint = 0");
+  const beforeClose = () => {
+    void checkpointer?.stop();
+    wal?.close();
+  };
+  const base = new SqliteDialect({ database: cachingStatements(sqlite, beforeClose) });
   const dialect: Dialect = {
     createAdapter: () => base.createAdapter(),
     createDriver: () => immediateTransactions(base.createDriver()),
     createQueryCompiler: () => base.createQueryCompiler(),
     createIntrospector: (db) => base.createIntrospector(db),
   };
-  return new Kysely<Database>({ dialect });
+  return { db: new Kysely<Database>({ dialect }), sync: wal ? wal.sync : () => Promise.resolve() };
 }
