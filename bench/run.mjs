@@ -41,9 +41,9 @@ const options = { warmSeconds, seconds, connections };
 const started = Date.now();
 if (generator !== "wrk") log("wrk not found (apt-get install wrk): falling back to autocannon for the ack-path cells");
 
-// Distinct bodies for wahook: enough for 8,000 req/s of 1.2 KB and 1,000 req/s of 30 KB; a faster
+// Distinct bodies for wahook: enough for 20,000 req/s of 1.2 KB and 1,500 req/s of 30 KB; a faster
 // server wraps around (reported). The reference and the peer read the same files.
-const capacity = { "1.2KB": 8000, "30KB": 1000 };
+const capacity = { "1.2KB": 20000, "30KB": 1500 };
 const dir = mkdtempSync(join(tmpdir(), "wahook-bench-bodies-"));
 const files = {};
 for (const shape of Object.keys(SHAPES)) {
@@ -51,7 +51,7 @@ for (const shape of Object.keys(SHAPES)) {
   const measure = join(dir, `${shape}-measure.txt`);
   const size = writeBodies(warm, { shape, count: capacity[shape] * warmSeconds, tag: "warm" });
   writeBodies(measure, { shape, count: capacity[shape] * seconds, tag: "measure", first: 500_000_000 });
-  files[shape] = { warm, measure, size };
+  files[shape] = { warm, measure, size, warmCount: capacity[shape] * warmSeconds, measureCount: capacity[shape] * seconds };
   log(`bodies ${shape}: ${size} bytes each, ${capacity[shape] * (warmSeconds + seconds)} written`);
 }
 const cell = (kind, shape) => ackCell(kind, shape, { files, ...options });

@@ -7,6 +7,7 @@ import type { Config } from "./config.js";
 import { createGraphClient, type GraphClient } from "./graph/client.js";
 import { createExpander } from "./inbox/expander.js";
 import { createGroupCommitter } from "./inbox/group-commit.js";
+import { createLoadGate } from "./load-gate.js";
 import { createLoop, type Loop } from "./loop.js";
 import { createMetrics } from "./metrics/metrics.js";
 import { createOutboxWorker } from "./outbox/worker.js";
@@ -67,13 +68,21 @@ export function createApp(options: AppOptions): App {
     },
     { maxInFlight: 8 },
   );
+  // Deliveries waiting for their 200 come first: background ticks wait while 16 or more are in
+  // flight (a closed-loop flood), for at most 100 ms at a time, so replies still move.
+  const gate = createLoadGate({ busyAt: 16, maxWaitMs: 100 });
   const accept = async (body: Buffer) => {
-    await committer.submit(body);
+    gate.enter();
+    try {
+      await committer.submit(body);
+    } finally {
+      gate.leave();
+    }
     expandLoop.wake();
   };
   const receiver = createReceiver({ verifyToken: config.verifyToken, appSecrets: config.appSecrets, accept, metrics, logger: log });
   const expander = createExpander({ store, runtime, metrics, phoneNumberId: config.phoneNumberId, batchSize: 256, onNewMessages: () => botLoop.wake() });
-  const expandLoop = createLoop({ name: "expand", tick: expander.tick, idleMs, logger: log });
+  const expandLoop = createLoop({ name: "expand", tick: expander.tick, idleMs, logger: log, beforeTick: gate.quiet });
   const { route, webhook } = createRouter({ receiver, webhookPath: options.webhookPath ?? "/webhook", maxBodyBytes: config.maxBodyBytes, metrics, logger: log, ready: () => store.ping(), newRequestId: runtime.newId });
 
   // A send must end well inside its lease, or another instance could claim and send it again.
@@ -89,7 +98,7 @@ export function createApp(options: AppOptions): App {
     store, graph, runtime, metrics, workerId, leaseMs: config.leaseMs, ratePerSecond: config.sendRatePerSecond, maxAgeMs: config.messageMaxAgeMs,
     retryMaxDelayMs: config.retryMaxDelayMs, concurrency: 64, sendConfirmWaitMs: config.sendConfirmWaitMs, signal: shutdown.signal, onSettled: () => sendLoop?.wake(),
   });
-  const sendLoop = sender ? createLoop({ name: "outbox", tick: sender.tick, idleMs, logger: log }) : undefined;
+  const sendLoop = sender ? createLoop({ name: "outbox", tick: sender.tick, idleMs, logger: log, beforeTick: gate.quiet }) : undefined;
 
   const dispatcher = createDispatcher({
     store, bot: options.bot ?? echoUpper, runtime, metrics, workerId, leaseMs: config.leaseMs, maxAttempts: config.botMaxAttempts,
@@ -102,7 +111,7 @@ export function createApp(options: AppOptions): App {
       ? (item) => void graph.markRead(item.phoneNumberId, item.messageId, { typing: config.markRead === "typing" }).catch(() => undefined)
       : undefined,
   });
-  const botLoop = createLoop({ name: "bot", tick: dispatcher.tick, idleMs, logger: log });
+  const botLoop = createLoop({ name: "bot", tick: dispatcher.tick, idleMs, logger: log, beforeTick: gate.quiet });
 
   // Keys are kept past Meta's 7 days of retries, then pruned in small batches.
   const pruneBatch = 500;

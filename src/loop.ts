@@ -13,7 +13,15 @@ export interface Loop {
  * idleMs or until woken. Polling (not only waking) is what lets another instance's work, and
  * work left by a crashed process, be picked up.
  */
-export function createLoop(options: { name: string; tick: () => Promise<number>; idleMs: number; errorBackoffMs?: number; logger: Logger }): Loop {
+export function createLoop(options: {
+  name: string;
+  tick: () => Promise<number>;
+  idleMs: number;
+  errorBackoffMs?: number;
+  logger: Logger;
+  /** awaited before every tick: lets background work give way to the webhook (load-gate.ts) */
+  beforeTick?: () => Promise<void>;
+}): Loop {
   let running = false;
   let current: Promise<void> | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -34,6 +42,8 @@ export function createLoop(options: { name: string; tick: () => Promise<number>;
     while (running) {
       let waitMs = 0;
       try {
+        if (options.beforeTick) await options.beforeTick();
+        if (!running) break;
         const done = await options.tick();
         if (done === 0) waitMs = options.idleMs;
       } catch (error) {

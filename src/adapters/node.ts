@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { Answer } from "../webhook/answer.js";
+import { ACK, type Answer } from "../webhook/answer.js";
 import { readNodeBody } from "../webhook/raw-body.js";
 import type { HttpRequestLike } from "./router.js";
 
@@ -17,7 +17,15 @@ export const nodeRequestLike = (req: IncomingMessage): HttpRequestLike => ({
   readBody: (maxBytes) => readNodeBody(req, maxBytes),
 });
 
+// The 200 Meta gets for every delivery: its header list is built once, not per request.
+const ACK_HEADERS = ["content-type", ACK.contentType, "content-length", String(Buffer.byteLength(ACK.body))];
+
 export function writeAnswer(res: ServerResponse, answer: Answer): void {
+  if (answer === ACK) {
+    res.writeHead(200, ACK_HEADERS);
+    res.end(ACK.body);
+    return;
+  }
   const headers: Record<string, string | number> = { "content-type": answer.contentType, "content-length": Buffer.byteLength(answer.body) };
   if (answer.headers) Object.assign(headers, answer.headers);
   res.writeHead(answer.status, headers);

@@ -19,11 +19,11 @@ export interface OpenStoreOptions {
 }
 
 const sqliteStore = (path: string, options: OpenStoreOptions): Store => {
-  const { db, sync } = openSqlite(path, {
+  const { db, sync, journalNow } = openSqlite(path, {
     busyTimeoutMs: options.statementTimeoutMs,
     ...(options.onError ? { onError: (message: string) => options.onError?.(new Error(message)) } : {}),
   });
-  return createKyselyStore(db, "sqlite", sync);
+  return createKyselyStore(db, "sqlite", { sync, journalNow });
 };
 
 /**

@@ -36,10 +36,10 @@ describe("SQLite commit durability", () => {
     const { db } = openSqlite(tempSqlitePath());
     let release: () => void = () => undefined;
     const order: string[] = [];
-    const store = createKyselyStore(db, "sqlite", async () => {
+    const store = createKyselyStore(db, "sqlite", { sync: async () => {
       order.push(`barrier after ${String(await db.selectFrom("wahook_deliveries").select(({ fn }) => fn.countAll<number>().as("n")).executeTakeFirstOrThrow().then((r) => r.n))} committed`);
       await new Promise<void>((resolve) => (release = resolve));
-    });
+    } });
     try {
       await runMigrations(db, "sqlite", migrations, Date.now());
       let resolved = false;
@@ -52,6 +52,29 @@ describe("SQLite commit durability", () => {
       expect(resolved).toBe(true);
     } finally {
       await store.close();
+    }
+  });
+});
+
+describe("the journal's direct insert (no Kysely on the ack path)", () => {
+  it("writes when no transaction is open, and gives way to an open one", async () => {
+    const { db, journalNow } = openSqlite(tempSqlitePath());
+    try {
+      await runMigrations(db, "sqlite", migrations, Date.now());
+      const count = async () => Number((await db.selectFrom("wahook_deliveries").select(({ fn }) => fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n);
+      expect(journalNow([Buffer.from("{}"), Buffer.from("[1]")], 5)).toBe(true);
+      expect(await count()).toBe(2);
+      let inside: boolean | undefined;
+      await db.transaction().execute(async (trx) => {
+        await trx.selectFrom("wahook_deliveries").select("id").execute();
+        inside = journalNow([Buffer.from("{}")], 6);
+      });
+      expect(inside).toBe(false);
+      expect(await count()).toBe(2);
+      const rows = await db.selectFrom("wahook_deliveries").select(["body", "received_at_ms"]).orderBy("id").execute();
+      expect(rows.map((r) => [Buffer.from(r.body).toString(), Number(r.received_at_ms)])).toEqual([["{}", 5], ["[1]", 5]]);
+    } finally {
+      await db.destroy();
     }
   });
 });

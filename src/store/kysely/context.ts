@@ -12,16 +12,19 @@ export interface StoreContext {
   rowLocks: boolean;
   /** resolves once every commit made before the call is on disk (SQLite: sqlite/wal-sync.ts) */
   sync: () => Promise<void>;
+  /** SQLite: the journal insert without Kysely when no transaction is open (sqlite/journal-writer.ts) */
+  journalNow?: (bodies: readonly Buffer[], nowMs: number) => boolean;
 }
 
 // PostgreSQL's COMMIT returns after its WAL flush (synchronous_commit = on): nothing to wait for.
 const committed = () => Promise.resolve();
 
-export const createContext = (db: Kysely<Database>, dialect: StoreDialect, sync: () => Promise<void> = committed): StoreContext => ({
+export const createContext = (db: Kysely<Database>, dialect: StoreDialect, fast: Partial<Pick<StoreContext, "sync" | "journalNow">> = {}): StoreContext => ({
   db,
   dialect,
   rowLocks: dialect === "postgres",
-  sync,
+  sync: fast.sync ?? committed,
+  ...(fast.journalNow ? { journalNow: fast.journalNow } : {}),
 });
 
 /** Splits big multi-row inserts under both dialects' bound-parameter limits (SQLite: 32766). */

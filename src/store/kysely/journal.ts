@@ -17,6 +17,7 @@ const asBuffer = (bytes: Uint8Array): Buffer => (Buffer.isBuffer(bytes) ? bytes 
  */
 export async function journal(ctx: StoreContext, bodies: readonly Uint8Array[], nowMs: number): Promise<void> {
   if (bodies.length === 0) return;
+  if (ctx.journalNow?.(bodies.map(asBuffer), nowMs)) return ctx.sync();
   await durably(ctx, (db) =>
     db.transaction().execute(async (trx) => {
       if (ctx.dialect === "sqlite") {

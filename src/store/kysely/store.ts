@@ -4,7 +4,7 @@ import type { Database, StoreDialect } from "../schema.js";
 import { migrations } from "../migrations/index.js";
 import { runMigrations } from "../migrations/migrate.js";
 import { depth, ping, prune, releaseLeases } from "./admin.js";
-import { createContext } from "./context.js";
+import { createContext, type StoreContext } from "./context.js";
 import { guard } from "./errors.js";
 import { completeInbox, failInbox, getContactState, listInbox } from "./inbox.js";
 import { claimInbox } from "./inbox-claim.js";
@@ -19,8 +19,8 @@ import { listStatuses } from "./statuses.js";
  * The Store port over any Kysely instance of our schema: one query path for both dialects.
  * The store owns `db` and destroys it on close().
  */
-export function createKyselyStore(db: Kysely<Database>, dialect: StoreDialect, sync?: () => Promise<void>): Store {
-  const ctx = createContext(db, dialect, sync);
+export function createKyselyStore(db: Kysely<Database>, dialect: StoreDialect, fast: Partial<Pick<StoreContext, "sync" | "journalNow">> = {}): Store {
+  const ctx = createContext(db, dialect, fast);
   let closed: Promise<void> | undefined;
   return {
     dialect,

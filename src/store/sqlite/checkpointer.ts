@@ -4,6 +4,13 @@ import { Worker } from "node:worker_threads";
 // CommonJS run by the worker thread itself (eval), so the same code serves dist/ and the tests.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
+if (workerData.nice !== 0) {
+  // Linux gives each thread its own nice value; /proc/thread-self names this thread's id.
+  try {
+    const tid = Number(require("node:fs").readlinkSync("/proc/thread-self").split("/").pop());
+    require("node:os").setPriority(tid, workerData.nice);
+  } catch {}
+}
 const Database = require(workerData.driverPath);
 const db = new Database(workerData.path, { timeout: workerData.busyTimeoutMs });
 db.pragma("synchronous = NORMAL");
@@ -37,6 +44,8 @@ export function startCheckpointer(options: {
   path: string;
   busyTimeoutMs: number;
   everyMs?: number;
+  /** the thread's nice value (Linux): behind the event loop when both want the CPU */
+  nice?: number;
   onError: (message: string) => void;
   /** the thread ended without stop(): the caller must checkpoint some other way */
   onExit: () => void;
@@ -44,7 +53,7 @@ export function startCheckpointer(options: {
   const driverPath = createRequire(import.meta.url).resolve("better-sqlite3");
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
-    workerData: { driverPath, path: options.path, busyTimeoutMs: options.busyTimeoutMs, everyMs: options.everyMs ?? 10 },
+    workerData: { driverPath, path: options.path, busyTimeoutMs: options.busyTimeoutMs, everyMs: options.everyMs ?? 10, nice: options.nice ?? 10 },
   });
   worker.on("message", (message: { error?: string }) => options.onError(message.error ?? "unknown checkpoint error"));
   worker.on("error", (error) => options.onError(error.message));

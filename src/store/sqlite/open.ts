@@ -5,6 +5,7 @@ import { CompiledQuery, Kysely, SqliteDialect, type DatabaseConnection, type Dia
 import { WahookError } from "../../errors.js";
 import type { Database } from "../schema.js";
 import { startCheckpointer } from "./checkpointer.js";
+import { createJournalWriter } from "./journal-writer.js";
 import { createWalSync, type DurabilityBarrier } from "./wal-sync.js";
 
 /**
@@ -64,6 +65,8 @@ export interface SqliteHandle {
   db: Kysely<Database>;
   /** resolves once every commit made before the call is on disk (wal-sync.ts) */
   sync: DurabilityBarrier;
+  /** the journal insert without Kysely, or false when a transaction is open (journal-writer.ts) */
+  journalNow: (bodies: readonly Buffer[], nowMs: number) => boolean;
 }
 
 /**
@@ -119,5 +122,5 @@ export function openSqlite(path: string, options: { busyTimeoutMs?: number; onEr
     createQueryCompiler: () => base.createQueryCompiler(),
     createIntrospector: (db) => base.createIntrospector(db),
   };
-  return { db: new Kysely<Database>({ dialect }), sync: wal ? wal.sync : () => Promise.resolve() };
+  return { db: new Kysely<Database>({ dialect }), sync: wal ? wal.sync : () => Promise.resolve(), journalNow: createJournalWriter(sqlite) };
 }
