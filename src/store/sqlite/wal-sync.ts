@@ -19,6 +19,9 @@ type Fdatasync = (fd: number, callback: (error: NodeJS.ErrnoException | null) =>
  */
 export function createWalSync(walPath: string, options: { fdatasync?: Fdatasync } = {}): { sync: DurabilityBarrier; close(): void } {
   const fdatasync = options.fdatasync ?? nodeFdatasync;
+  // One at a time: 2 or 4 overlapping fdatasyncs measured the same (docs/BENCHMARKS.md), and
+  // one in flight is what makes the callers who arrive meanwhile share the next.
+  const maxConcurrent = 1;
   const fd = openSync(walPath, "r");
   // The WAL's directory entry must survive a power loss too; it exists by now, so once is enough.
   const dir = openSync(dirname(walPath), "r");
@@ -28,21 +31,21 @@ export function createWalSync(walPath: string, options: { fdatasync?: Fdatasync 
     closeSync(dir);
   }
 
-  let running = false;
+  let running = 0;
   let waiting: { resolve: () => void; reject: (error: Error) => void }[] = [];
 
   const start = (): void => {
-    running = true;
+    running += 1;
     const batch = waiting;
     waiting = [];
     fdatasync(fd, (error) => {
-      running = false;
+      running -= 1;
       for (const waiter of batch) {
         if (error) waiter.reject(error);
         else waiter.resolve();
       }
       // Whoever arrived during this fdatasync may have committed after it began: one more.
-      if (waiting.length > 0) start();
+      if (waiting.length > 0 && running < maxConcurrent) start();
     });
   };
 
@@ -50,7 +53,7 @@ export function createWalSync(walPath: string, options: { fdatasync?: Fdatasync 
     sync: () =>
       new Promise<void>((resolve, reject) => {
         waiting.push({ resolve, reject });
-        if (!running) start();
+        if (running < maxConcurrent) start();
       }),
     close: () => closeSync(fd),
   };
