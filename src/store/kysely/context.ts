@@ -1,5 +1,6 @@
 import { sql, type Kysely } from "kysely";
 import type { Database, StoreDialect } from "../schema.js";
+import { createStatements, type Statements } from "./statements.js";
 
 /**
  * What every query module gets. `rowLocks` is the one switch most dialect differences hang on:
@@ -10,12 +11,14 @@ export interface StoreContext {
   db: Kysely<Database>;
   dialect: StoreDialect;
   rowLocks: boolean;
+  statements: Statements;
 }
 
 export const createContext = (db: Kysely<Database>, dialect: StoreDialect): StoreContext => ({
   db,
   dialect,
   rowLocks: dialect === "postgres",
+  statements: createStatements(db, dialect),
 });
 
 /** Splits big multi-row inserts under both dialects' bound-parameter limits (SQLite: 32766). */
