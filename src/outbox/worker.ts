@@ -95,7 +95,11 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
   /** Sends what the shared rate limit allows now; the rest goes back, due a token's time later. */
   const dispatch = async (items: readonly OutboxItem[]) => {
     const byNumber = new Map<string, OutboxItem[]>();
-    for (const item of items) byNumber.set(item.phoneNumberId, [...(byNumber.get(item.phoneNumberId) ?? []), item]);
+    for (const item of items) {
+      const group = byNumber.get(item.phoneNumberId);
+      if (group) group.push(item);
+      else byNumber.set(item.phoneNumberId, [item]);
+    }
     for (const [phoneNumberId, group] of byNumber) {
       const granted = await store.takeSendTokens(phoneNumberId, group.length, options.ratePerSecond, runtime.nowMs());
       group.slice(0, granted).forEach((item) => pool.run(() => send(item)));

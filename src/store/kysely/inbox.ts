@@ -54,7 +54,9 @@ export async function completeInboxItems(ctx: StoreContext, completions: readonl
     for (const { item, state } of completed) {
       if (state !== undefined) states.set(`${item.phoneNumberId}\u0000${item.contactKey}`, { phone_number_id: item.phoneNumberId, contact_key: item.contactKey, state: JSON.stringify(state) });
     }
-    if (states.size > 0) await save.statement.run(trx, { ...save.rows.bind([...states.values()]), nowMs });
+    // Sorted by key like record's contact rows, so PostgreSQL row locks are taken in one order.
+    const sorted = [...states.keys()].sort().map((key) => states.get(key) as { phone_number_id: string; contact_key: string; state: string });
+    if (sorted.length > 0) await save.statement.run(trx, { ...save.rows.bind(sorted), nowMs });
     return results;
   });
 }

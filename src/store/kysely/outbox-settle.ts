@@ -86,7 +86,8 @@ export async function settleOutboxItems(ctx: StoreContext, settlements: readonly
   // The same row twice in one batch (its lease expired and we claimed it again): the first counts.
   const first = new Map<number, OutboxSettlement>();
   for (const settlement of settlements) if (!first.has(settlement.item.id)) first.set(settlement.item.id, settlement);
-  const unique = [...first.values()];
+  // In id order, so concurrent PostgreSQL transactions updating several of these rows lock them alike.
+  const unique = [...first.values()].sort((a, b) => a.item.id - b.item.id);
   const settled = await ctx.db.transaction().execute(async (trx) => {
     await lockWamids(ctx, trx, sentWamids(unique));
     const { rows } = await mark.statement.run(trx, { ...mark.rows.bind(unique.map(settledRow)), workerId, nowMs });
