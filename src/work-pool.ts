@@ -22,3 +22,10 @@ export function createWorkPool(options: { size: number; onSettled?: () => void; 
     },
   };
 }
+
+/**
+ * Resolves on a later turn of the event loop, after pending I/O callbacks. A worker loop whose
+ * store calls resolve without real I/O (SQLite is synchronous) would otherwise keep the loop busy
+ * in microtasks and delay the webhook's acknowledgements, which Meta retries when they are slow.
+ */
+export const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

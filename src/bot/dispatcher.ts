@@ -1,10 +1,11 @@
+import { createGroupCommitter } from "../inbox/group-commit.js";
 import type { Metrics } from "../metrics/metrics.js";
 import { backoffDelayMs } from "../outbox/backoff.js";
 import type { Runtime } from "../runtime.js";
-import type { InboxItem, Store } from "../store/store.js";
+import type { ClaimedInboxItem, InboxCompletion, InboxItem, Store } from "../store/store.js";
 import { createBotContext } from "./context.js";
 import type { Bot } from "./types.js";
-import { createWorkPool } from "../work-pool.js";
+import { createWorkPool, nextTurn } from "../work-pool.js";
 
 export interface DispatcherOptions {
   store: Store;
@@ -15,7 +16,7 @@ export interface DispatcherOptions {
   leaseMs: number;
   maxAttempts: number;
   retryMaxDelayMs: number;
-  /** contacts handled at once by this instance */
+  /** contacts handled at once by this instance; also the most completions committed together */
   batchSize: number;
   signal: AbortSignal;
   /** best-effort read receipt / typing indicator before the handler runs (MARK_READ) */
@@ -29,6 +30,8 @@ const describe = (error: unknown): string => (error instanceof Error ? `${error.
 /**
  * Claims recorded inbound messages and runs the bot on them. The replies enter the outbox in the
  * transaction that marks the item done, so a crash in between repeats the handler, never a send.
+ * Handlers that finish together are completed together: one transaction for the whole group
+ * (group commit), each item still only while its lease holds.
  */
 export function createDispatcher(options: DispatcherOptions) {
   const { store, bot, runtime, metrics, workerId } = options;
@@ -44,27 +47,36 @@ export function createDispatcher(options: DispatcherOptions) {
     await store.failInbox(item, workerId, { error: describe(error), retryAtMs }, now);
   };
 
-  const handle = async (item: InboxItem): Promise<void> => {
-    if (item.attempts === 0) options.beforeHandle?.(item);
-    const state = await store.getContactState(item.phoneNumberId, item.contactKey);
-    const before = JSON.stringify(state);
-    const logger = runtime.logger.child({ messageId: item.messageId });
-    const { ctx, drafts } = createBotContext(item, state, logger, options.signal);
+  // A failed batch leaves its items leased and pending: they run again when their leases expire.
+  const completions = createGroupCommitter<InboxCompletion, boolean>((batch) => store.completeInboxItems(batch, workerId, runtime.nowMs()), { maxBatch: options.batchSize });
+
+  /** Resolves when the handler is done; a handler that outlives its lease would race the instance that reclaims the item. */
+  const runHandler = async (ctx: Parameters<Bot["handle"]>[0]) => {
+    const running = bot.handle(ctx);
+    // A synchronous handler (echo-upper) is already done: no timer needed.
+    if (running === undefined || typeof running.then !== "function") return;
     let timer: NodeJS.Timeout | undefined;
     try {
-      // A handler that outlives its lease would race the instance that reclaims the item.
-      await Promise.race([
-        Promise.resolve(bot.handle(ctx)),
-        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`handler took longer than ${handlerTimeoutMs} ms`)), handlerTimeoutMs))),
-      ]);
-    } catch (error) {
-      await fail(item, error);
-      return;
+      await Promise.race([running, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`handler took longer than ${handlerTimeoutMs} ms`)), handlerTimeoutMs)))]);
     } finally {
       clearTimeout(timer);
     }
+  };
+
+  const handle = async (item: ClaimedInboxItem): Promise<void> => {
+    if (item.attempts === 0) options.beforeHandle?.(item);
+    const state = item.contactState;
+    const before = JSON.stringify(state);
+    const logger = runtime.logger.child({ messageId: item.messageId });
+    const { ctx, drafts } = createBotContext(item, state, logger, options.signal);
+    try {
+      await runHandler(ctx);
+    } catch (error) {
+      await fail(item, error);
+      return;
+    }
     const changed = JSON.stringify(state) !== before;
-    const committed = await store.completeInbox(item, workerId, { replies: drafts, ...(changed ? { state } : {}) }, runtime.nowMs());
+    const committed = await completions.submit({ item, replies: drafts, ...(changed ? { state } : {}) });
     metrics.botRuns.inc({ outcome: committed ? "done" : "lease_lost" });
     if (!committed) logger.warn("inbox lease was lost before the handler finished; another worker owns the message now");
   };
@@ -80,6 +92,8 @@ export function createDispatcher(options: DispatcherOptions) {
       await pool.waitForSlot();
       return 1;
     }
+    // Every SQLite statement runs on the event loop: let the webhook's requests in between bursts.
+    await nextTurn();
     const items = await store.claimInbox({ workerId, nowMs: runtime.nowMs(), leaseMs: options.leaseMs, limit: pool.free() });
     for (const item of items) pool.run(() => handle(item));
     return items.length;

@@ -5,9 +5,10 @@
 import { classifyGraphResponse, classifyNetworkError, type GraphVerdict } from "./classify.js";
 import { createMediaClient, type MediaInfo, type MediaOptions } from "./media.js";
 import { readReceipt } from "./messages.js";
-import { createGraphTransport, readJson, type GraphTransport } from "./transport.js";
+import { createGraphTransport, readJson, type GraphFetch, type GraphTransport } from "./transport.js";
 
 export type { MediaInfo, MediaOptions } from "./media.js";
+export type { GraphFetch, GraphResponse } from "./transport.js";
 
 export interface GraphClientOptions {
   /** e.g. https://graph.facebook.com (GRAPH_API_BASE_URL) */
@@ -15,7 +16,8 @@ export interface GraphClientOptions {
   /** e.g. v24.0 (GRAPH_API_VERSION) */
   apiVersion: string;
   accessToken: string;
-  fetch: typeof fetch;
+  /** Node's fetch, a fake, or graph/http-fetch.ts (the app's default) */
+  fetch: GraphFetch;
   /** per request, including reading the answer (GRAPH_TIMEOUT_MS) */
   timeoutMs?: number;
   nowMs: () => number;

@@ -5,7 +5,7 @@
  */
 import { WahookError } from "../errors.js";
 import { classifyGraphResponse, describeNetworkError } from "./classify.js";
-import { readJson, type GraphTransport } from "./transport.js";
+import { readJson, type GraphResponse, type GraphTransport } from "./transport.js";
 
 export interface MediaInfo {
   url: string;
@@ -38,8 +38,8 @@ export function createMediaClient(transport: GraphTransport) {
     new WahookError("GRAPH_REQUEST_FAILED", transport.redact(`Graph media ${what} failed: ${detail}`), cause === undefined ? undefined : { cause });
 
   /** One GET; throws with the Graph code, title and a hint on a network error or a non-2xx answer. */
-  async function get(url: string, what: string, options: MediaOptions): Promise<Response> {
-    let response: Response;
+  async function get(url: string, what: string, options: MediaOptions): Promise<GraphResponse> {
+    let response: GraphResponse;
     try {
       response = await transport.request(url, { method: "GET", signal: options.signal, timeoutMs: options.timeoutMs });
     } catch (error) {

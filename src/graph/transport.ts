@@ -4,13 +4,28 @@
  */
 import { WahookError } from "../errors.js";
 
+/** What the client reads of an answer: a fetch Response has all of it. */
+export interface GraphResponse {
+  readonly status: number;
+  readonly ok: boolean;
+  readonly headers: { get(name: string): string | null };
+  readonly body: AsyncIterable<Uint8Array> | null;
+  text(): Promise<string>;
+}
+
+/**
+ * The part of fetch the client uses. Node's global fetch is one (inject it, or a fake, as
+ * before); graph/http-fetch.ts is a leaner one over node:http, which the app uses by default.
+ */
+export type GraphFetch = (url: string, init: { method: string; headers: Record<string, string>; body?: string; signal?: AbortSignal }) => Promise<GraphResponse>;
+
 export interface GraphTransportOptions {
   /** e.g. https://graph.facebook.com (GRAPH_API_BASE_URL) */
   baseUrl: string;
   /** e.g. v24.0: pinned, because Meta changes shapes between versions [WA-SEND] */
   apiVersion: string;
   accessToken: string;
-  fetch: typeof fetch;
+  fetch: GraphFetch;
   timeoutMs: number;
 }
 
@@ -26,7 +41,7 @@ export interface GraphTransport {
   /** `${baseUrl}/${apiVersion}/${path}` */
   url(path: string): string;
   /** Sends with the Bearer header; rejects on network errors, timeouts and aborts. */
-  request(url: string, request: GraphRequest): Promise<Response>;
+  request(url: string, request: GraphRequest): Promise<GraphResponse>;
   /** Replaces the access token wherever it appears, for text that may reach logs or errors. */
   redact(text: string): string;
   /** Whether the base URL is https, in which case the token is never sent over plain http. */
@@ -63,7 +78,7 @@ export function createGraphTransport(options: GraphTransportOptions): GraphTrans
 }
 
 /** The body as JSON, or null when it is empty or not JSON (an HTML 502 page from a proxy, say). */
-export async function readJson(response: Response): Promise<unknown> {
+export async function readJson(response: GraphResponse): Promise<unknown> {
   const text = await response.text();
   try {
     return text === "" ? null : (JSON.parse(text) as unknown);

@@ -1,8 +1,9 @@
 import type { GraphClient } from "../graph/client.js";
 import type { Metrics } from "../metrics/metrics.js";
 import type { Runtime } from "../runtime.js";
-import type { OutboxItem, SendOutcome, Store } from "../store/store.js";
-import { createWorkPool } from "../work-pool.js";
+import { createGroupCommitter } from "../inbox/group-commit.js";
+import type { OutboxItem, OutboxSettlement, SendOutcome, Store } from "../store/store.js";
+import { createWorkPool, nextTurn } from "../work-pool.js";
 import { decideRetry } from "./backoff.js";
 import { afterConfirmWait, heldUntilMs } from "./confirm-wait.js";
 
@@ -17,6 +18,7 @@ export interface OutboxWorkerOptions {
   ratePerSecond: number;
   maxAgeMs: number;
   retryMaxDelayMs: number;
+  /** sends in flight at once; also the most settles committed together */
   concurrency: number;
   /**
    * SEND_CONFIRM_WAIT_MS: a send whose answer was never seen (its sender died, or the call timed
@@ -30,11 +32,16 @@ export interface OutboxWorkerOptions {
 
 const errorOf = (outcome: SendOutcome) => (outcome.kind === "sent" ? undefined : outcome.error);
 
-/** Claims due outbox messages, paces them per number, sends them and settles each attempt. */
+/**
+ * Claims due outbox messages, paces them per number, sends them and settles each attempt. Sends
+ * that finish together are settled together, in one transaction (group commit).
+ */
 export function createOutboxWorker(options: OutboxWorkerOptions) {
   const { store, graph, runtime, metrics, workerId } = options;
   const log = runtime.logger;
   const confirmWaitMs = options.sendConfirmWaitMs ?? 30_000;
+  // A failed batch leaves its rows leased: they are sent again when their leases expire.
+  const settlements = createGroupCommitter<OutboxSettlement, boolean>((batch) => store.settleOutboxItems(batch, workerId, runtime.nowMs()), { maxBatch: options.concurrency });
 
   const send = async (item: OutboxItem) => {
     const startedAtMs = runtime.nowMs();
@@ -61,7 +68,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
     metrics.sends.inc({ outcome: outcome.kind, code: String(error?.code ?? error?.httpStatus ?? "") });
     metrics.attemptSeconds.observe(durationMs / 1000);
     log.debug({ outboxId: item.id, outcome: outcome.kind, code: error?.code, attempt: item.attempts + 1 }, "outbox attempt");
-    const settled = await store.settleOutbox(item, workerId, outcome, { startedAtMs, durationMs }, runtime.nowMs());
+    const settled = await settlements.submit({ item, outcome, attempt: { startedAtMs, durationMs } });
     // Also when Meta's status webhook confirmed the send first (record() settled the row then).
     if (!settled) log.warn({ outboxId: item.id }, "outbox row was settled elsewhere during the send (lease lost, or confirmed by a status webhook); this attempt's result was not recorded");
   };
@@ -88,12 +95,16 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
   /** Sends what the shared rate limit allows now; the rest goes back, due a token's time later. */
   const dispatch = async (items: readonly OutboxItem[]) => {
     const byNumber = new Map<string, OutboxItem[]>();
-    for (const item of items) byNumber.set(item.phoneNumberId, [...(byNumber.get(item.phoneNumberId) ?? []), item]);
+    for (const item of items) {
+      const group = byNumber.get(item.phoneNumberId);
+      if (group) group.push(item);
+      else byNumber.set(item.phoneNumberId, [item]);
+    }
     for (const [phoneNumberId, group] of byNumber) {
       const granted = await store.takeSendTokens(phoneNumberId, group.length, options.ratePerSecond, runtime.nowMs());
       group.slice(0, granted).forEach((item) => pool.run(() => send(item)));
       const retryAtMs = runtime.nowMs() + Math.ceil(1000 / options.ratePerSecond);
-      await Promise.all(group.slice(granted).map((item) => store.deferOutbox(item, workerId, retryAtMs)));
+      await store.deferOutboxItems(group.slice(granted), workerId, retryAtMs);
     }
   };
 
@@ -102,6 +113,8 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
       await pool.waitForSlot();
       return 1;
     }
+    // See nextTurn: the webhook's requests go first between bursts.
+    await nextTurn();
     const items = await store.claimOutbox({ workerId, nowMs: runtime.nowMs(), leaseMs: options.leaseMs, limit: pool.free() });
     await dispatch(await hold(items));
     return items.length;

@@ -38,6 +38,18 @@ export interface InboxItem {
   receivedAtMs: number;
 }
 
+/** An item as claimInbox hands it out: with its contact's bot state, read by the claim itself. */
+export interface ClaimedInboxItem extends InboxItem {
+  contactState: ContactState;
+}
+
+/** What a handler run produced for one item: its replies, and the contact's new state if it changed. */
+export interface InboxCompletion {
+  item: InboxItem;
+  replies: readonly OutboxDraft[];
+  state?: ContactState;
+}
+
 export type InboxState = "pending" | "done" | "failed";
 
 export interface InboxRow extends InboxItem {
@@ -104,6 +116,13 @@ export type SendOutcome =
 export interface AttemptLog {
   startedAtMs: number;
   durationMs: number;
+}
+
+/** One finished send attempt, to be settled. */
+export interface OutboxSettlement {
+  item: OutboxItem;
+  outcome: SendOutcome;
+  attempt: AttemptLog;
 }
 
 export interface AttemptRow {
@@ -180,13 +199,21 @@ export interface Store {
   /**
    * Leases due inbox items: at most one per contact, only a contact's oldest unfinished item, and
    * none for a contact that has an item leased by anyone (per-contact order across instances).
+   * Each comes with its contact's bot state (no other worker can change it during the lease).
    */
-  claimInbox(claim: Claim): Promise<InboxItem[]>;
+  claimInbox(claim: Claim): Promise<ClaimedInboxItem[]>;
   /**
    * Marks the item done, inserts its replies into the outbox and writes the contact state, in one
    * transaction — only while workerId still holds the lease (returns false otherwise and changes nothing).
    */
   completeInbox(item: InboxItem, workerId: string, result: { replies: readonly OutboxDraft[]; state?: ContactState }, nowMs: number): Promise<boolean>;
+  /**
+   * completeInbox for many items in ONE transaction (group commit): one result per completion,
+   * in order. An item whose lease workerId lost gets false and changes nothing; the others still
+   * complete. If the transaction fails, nothing of the batch is written (the items stay leased
+   * and pending, and run again) and the promise rejects.
+   */
+  completeInboxItems(completions: readonly InboxCompletion[], workerId: string, nowMs: number): Promise<boolean[]>;
   /** Handler failed: try again at retryAtMs (the contact's later messages wait) or park it as failed. */
   failInbox(item: InboxItem, workerId: string, failure: { error: string; retryAtMs: number | null }, nowMs: number): Promise<boolean>;
   getContactState(phoneNumberId: string, contactKey: string): Promise<ContactState>;
@@ -206,6 +233,12 @@ export interface Store {
   /** Records the attempt and its outcome; only while workerId holds the lease. */
   settleOutbox(item: OutboxItem, workerId: string, outcome: SendOutcome, attempt: AttemptLog, nowMs: number): Promise<boolean>;
   /**
+   * settleOutbox for many attempts in ONE transaction: one result per settlement, in order; a
+   * row whose lease workerId lost gets false and changes nothing, the others settle. If the
+   * transaction fails nothing is written and the promise rejects.
+   */
+  settleOutboxItems(settlements: readonly OutboxSettlement[], workerId: string, nowMs: number): Promise<boolean[]>;
+  /**
    * Shared token bucket per business number (rate per second, burst = one second's worth):
    * takes up to `wanted` tokens and returns how many were granted. Returns 0 while paused.
    */
@@ -217,6 +250,8 @@ export interface Store {
    * had no token for it). Only while workerId holds the lease.
    */
   deferOutbox(item: OutboxItem, workerId: string, untilMs: number): Promise<boolean>;
+  /** deferOutbox for many items in one statement: one result per item, in order. */
+  deferOutboxItems(items: readonly OutboxItem[], workerId: string, untilMs: number): Promise<boolean[]>;
   /** Gives back every lease this worker holds (graceful shutdown). */
   releaseLeases(workerId: string): Promise<void>;
 

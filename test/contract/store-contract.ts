@@ -1,4 +1,5 @@
 import { describe } from "vitest";
+import { batchContract } from "./contract-batches.js";
 import { confirmContract } from "./contract-confirm.js";
 import { inboxContract } from "./contract-inbox.js";
 import { journalContract } from "./contract-journal.js";
@@ -17,6 +18,7 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
     recordContract(makeStore);
     inboxContract(makeStore);
     outboxContract(makeStore);
+    batchContract(makeStore);
     confirmContract(makeStore);
     rateContract(makeStore);
     adminContract(makeStore);

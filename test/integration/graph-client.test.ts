@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { isWahookError } from "../../src/errors.js";
-import { createGraphClient, type GraphClientOptions } from "../../src/graph/client.js";
+import { createGraphClient, type GraphClientOptions, type GraphFetch } from "../../src/graph/client.js";
+import { createHttpFetch } from "../../src/graph/http-fetch.js";
 import { text, toGraphBody } from "../../src/graph/messages.js";
 import { graphError, startFakeGraph, type FakeGraph } from "../helpers/fake-graph.js";
 
@@ -10,6 +11,10 @@ const PHONE_NUMBER_ID = "391054887612340";
 const fixture = (name: string): unknown => JSON.parse(readFileSync(new URL(`../fixtures/${name}`, import.meta.url), "utf8"));
 
 let fake: FakeGraph;
+// The send and media tests run with both: Node's fetch (injected) and the app's default client.
+let transport: GraphFetch = globalThis.fetch;
+const httpFetch = createHttpFetch();
+afterAll(() => httpFetch.close());
 beforeEach(async () => {
   fake = await startFakeGraph();
 });
@@ -18,7 +23,21 @@ afterEach(async () => {
 });
 
 const clientFor = (overrides: Partial<GraphClientOptions> = {}) =>
-  createGraphClient({ baseUrl: fake.url, apiVersion: "v24.0", accessToken: TOKEN, fetch: globalThis.fetch, timeoutMs: 2000, nowMs: Date.now, ...overrides });
+  createGraphClient({ baseUrl: fake.url, apiVersion: "v24.0", accessToken: TOKEN, fetch: transport, timeoutMs: 2000, nowMs: Date.now, ...overrides });
+
+const withEachFetch = (run: () => void) =>
+  describe.each([
+    ["Node's fetch", globalThis.fetch],
+    ["wahook's keep-alive http client", httpFetch],
+  ] as const)("with %s", (_name, chosen) => {
+    beforeEach(() => {
+      transport = chosen;
+    });
+    afterEach(() => {
+      transport = globalThis.fetch;
+    });
+    run();
+  });
 
 const errorOf = async (promise: Promise<unknown>): Promise<Error> => {
   try {
@@ -29,7 +48,7 @@ const errorOf = async (promise: Promise<unknown>): Promise<Error> => {
   throw new Error("expected a rejection");
 };
 
-describe("sendMessage against a Graph API on loopback", () => {
+withEachFetch(() => describe("sendMessage against a Graph API on loopback", () => {
   it("POSTs the JSON body to /{version}/{phone-number-id}/messages with the Bearer token and answers the wamid", async () => {
     const body = toGraphBody("+4915112345678", text("hi"));
     const result = await clientFor().sendMessage(PHONE_NUMBER_ID, body);
@@ -109,9 +128,9 @@ describe("sendMessage against a Graph API on loopback", () => {
   it("refuses to start without an access token", () => {
     expect(() => clientFor({ accessToken: " " })).toThrow(expect.objectContaining({ code: "CONFIG_MISSING" }));
   });
-});
+}));
 
-describe("media download", () => {
+withEachFetch(() => describe("media download", () => {
   const mediaInfo = (url: string) => ({ messaging_product: "whatsapp", url, mime_type: "image/jpeg", sha256: "f16d05ec", file_size: "4", id: "4552017151921763" });
 
   it("looks the URL up, then downloads it, sending the Bearer token both times", async () => {
@@ -176,7 +195,7 @@ describe("media download", () => {
     expect(error.message).toMatch(/not https/);
     expect(urls).toEqual(["https://graph.example/v24.0/m1"]);
   });
-});
+}));
 
 describe("the fake Graph server", () => {
   it("answers Meta's success shape with a fresh wamid each time", async () => {

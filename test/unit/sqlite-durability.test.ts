@@ -147,3 +147,29 @@ describe("WAL group fsync", () => {
     }
   });
 });
+
+describe("sends wait for the disk", () => {
+  it("claimOutbox returns its items only after the store's barrier, and calls none when nothing is due", async () => {
+    const { db } = openSqlite(tempSqlitePath());
+    let barriers = 0;
+    let release: () => void = () => undefined;
+    const store = createKyselyStore(db, "sqlite", { sync: () => ((barriers += 1), new Promise<void>((resolve) => (release = resolve))) });
+    try {
+      await runMigrations(db, "sqlite", migrations, Date.now());
+      const claim = { workerId: "w", nowMs: 10, leaseMs: 1000, limit: 10 };
+      expect(await store.claimOutbox(claim)).toEqual([]);
+      expect(barriers).toBe(0);
+      await store.enqueue([{ phoneNumberId: "1", recipient: "2", kind: "message", body: { messaging_product: "whatsapp", to: "2", type: "text", text: { body: "hi" } } }], 5);
+      let items: unknown[] | undefined;
+      const claimed = store.claimOutbox(claim).then((result) => (items = result));
+      for (let i = 0; i < 5; i += 1) await tick();
+      expect(barriers).toBe(1);
+      expect(items).toBeUndefined();
+      release();
+      await claimed;
+      expect(items).toHaveLength(1);
+    } finally {
+      await store.close();
+    }
+  });
+});

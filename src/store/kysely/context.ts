@@ -1,5 +1,6 @@
 import type { Kysely } from "kysely";
 import type { Database, StoreDialect } from "../schema.js";
+import { createStatements, type Statements } from "./statements.js";
 
 /**
  * What every query module gets. `rowLocks` is the one switch most dialect differences hang on:
@@ -14,6 +15,7 @@ export interface StoreContext {
   sync: () => Promise<void>;
   /** SQLite: the journal insert without Kysely when no transaction is open (sqlite/journal-writer.ts) */
   journalNow?: (bodies: readonly Buffer[], nowMs: number) => boolean;
+  statements: Statements;
 }
 
 // PostgreSQL's COMMIT returns after its WAL flush (synchronous_commit = on): nothing to wait for.
@@ -25,6 +27,7 @@ export const createContext = (db: Kysely<Database>, dialect: StoreDialect, fast:
   rowLocks: dialect === "postgres",
   sync: fast.sync ?? committed,
   ...(fast.journalNow ? { journalNow: fast.journalNow } : {}),
+  statements: createStatements(db, dialect),
 });
 
 /** Splits big multi-row inserts under both dialects' bound-parameter limits (SQLite: 32766). */

@@ -1,8 +1,10 @@
-import type { Transaction } from "kysely";
-import type { Claim, InboxItem } from "../store.js";
-import type { Database } from "../schema.js";
+import { sql, type Kysely, type QueryCreator } from "kysely";
+import type { Claim, ClaimedInboxItem } from "../store.js";
+import type { Database, StoreDialect } from "../schema.js";
 import type { StoreContext } from "./context.js";
-import { toInboxItem } from "./rows.js";
+import { rowSet, type RowSet } from "./bound-lists.js";
+import { prepare } from "./prepared.js";
+import { parseContactState, toInboxItem } from "./rows.js";
 
 /**
  * Inbox items a worker may take now: pending, due, lease free or expired, and the oldest pending
@@ -10,8 +12,8 @@ import { toInboxItem } from "./rows.js";
  * lease probe covers a newer id too, because in PostgreSQL a lower id can commit after a higher
  * one has already been claimed. At most one item per contact follows from "oldest".
  */
-const claimable = (trx: Transaction<Database>, nowMs: number) =>
-  trx
+const claimable = (qc: QueryCreator<Database>, nowMs: number) =>
+  qc
     .selectFrom("wahook_inbox as i")
     .where("i.state", "=", "pending")
     .where("i.next_attempt_at_ms", "<=", nowMs)
@@ -44,46 +46,71 @@ const claimable = (trx: Transaction<Database>, nowMs: number) =>
  * An advisory lock per contact hash would work too; a real row needs no hashing and also holds
  * the contact's bot state.
  */
-async function lockContacts(trx: Transaction<Database>, nowMs: number, limit: number) {
-  // Over-fetch candidates so claimers starting together spread over contacts instead of all
-  // skipping the same few; LIMIT above the lock stops locking once `limit` contacts are held.
-  const candidates = claimable(trx, nowMs).select(["i.id", "i.phone_number_id", "i.contact_key"]).limit(limit * 4 + 16);
-  return trx
-    .selectFrom("wahook_contacts as c")
-    .innerJoin(candidates.as("x"), (join) => join.onRef("x.phone_number_id", "=", "c.phone_number_id").onRef("x.contact_key", "=", "c.contact_key"))
-    .select(["c.phone_number_id", "c.contact_key"])
-    .orderBy("x.id")
-    .limit(limit)
-    .forUpdate("c")
-    .skipLocked()
-    .execute();
-}
+const lockContacts = (db: Kysely<Database>) =>
+  prepare(db, ["nowMs", "candidates", "limit"], (p) => {
+    // Over-fetch candidates so claimers starting together spread over contacts instead of all
+    // skipping the same few; LIMIT above the lock stops locking once `limit` contacts are held.
+    const candidates = claimable(db, p.nowMs).select(["i.id", "i.phone_number_id", "i.contact_key"]).limit(p.candidates);
+    return db
+      .selectFrom("wahook_contacts as c")
+      .innerJoin(candidates.as("x"), (join) => join.onRef("x.phone_number_id", "=", "c.phone_number_id").onRef("x.contact_key", "=", "c.contact_key"))
+      .select(["c.phone_number_id", "c.contact_key"])
+      .orderBy("x.id")
+      .limit(p.limit)
+      .forUpdate("c")
+      .skipLocked();
+  });
 
-export async function claimInbox(ctx: StoreContext, claim: Claim): Promise<InboxItem[]> {
-  if (claim.limit <= 0) return [];
-  const rows = await ctx.db.transaction().execute(async (trx) => {
-    const locked = ctx.rowLocks ? await lockContacts(trx, claim.nowMs, claim.limit) : undefined;
-    if (locked?.length === 0) return [];
-    // MATERIALIZED: runs once, see claimOutbox in outbox.ts for the PostgreSQL rescan trap.
-    return trx
+/**
+ * The lease itself, one statement: UPDATE of the chosen ids, returning each item with its
+ * contact's bot state (the contact's items are ours alone while this lease holds, so the state
+ * cannot change before our completion writes it). MATERIALIZED: runs once, see claimOutbox in
+ * outbox.ts for the PostgreSQL rescan trap. PostgreSQL also limits it to the contacts it locked.
+ */
+function lease(db: Kysely<Database>, dialect: StoreDialect, locked: RowSet<"phone_number_id" | "contact_key">) {
+  const rowLocks = dialect === "postgres";
+  return prepare(db, ["nowMs", "limit", "workerId", "leaseUntilMs", ...(rowLocks ? locked.names : [])], (p) =>
+    db
       .with(
         (cte) => cte("chosen").materialized(),
         () =>
-          claimable(trx, claim.nowMs)
-            .$if(locked !== undefined, (qb) =>
-              qb.where(({ eb, refTuple, tuple }) => eb(refTuple("i.phone_number_id", "i.contact_key"), "in", (locked ?? []).map((c) => tuple(c.phone_number_id, c.contact_key)))),
-            )
+          claimable(db, p.nowMs)
+            .$if(rowLocks, (qb) => qb.where(sql<boolean>`(i.phone_number_id, i.contact_key) in (select l.phone_number_id, l.contact_key from ${locked.table(p)} as l)`))
             .select("i.id")
-            .limit(claim.limit)
+            .limit(p.limit)
             // An item row locked by a concurrent complete/fail is skipped: the claimer never
             // waits while holding contact locks, so it cannot take part in a deadlock.
-            .$if(ctx.rowLocks, (qb) => qb.forUpdate().skipLocked()),
+            .$if(rowLocks, (qb) => qb.forUpdate().skipLocked()),
       )
       .updateTable("wahook_inbox")
-      .set({ lease_owner: claim.workerId, lease_until_ms: claim.nowMs + claim.leaseMs })
+      .set({ lease_owner: p.workerId, lease_until_ms: p.leaseUntilMs })
       .where("id", "in", (eb) => eb.selectFrom("chosen").select("chosen.id"))
       .returningAll()
-      .execute();
+      .returning((eb) =>
+        eb
+          .selectFrom("wahook_contacts as s")
+          .select("s.state")
+          .whereRef("s.phone_number_id", "=", "wahook_inbox.phone_number_id")
+          .whereRef("s.contact_key", "=", "wahook_inbox.contact_key")
+          .as("contact_state"),
+      ),
+  );
+}
+
+export function inboxClaimStatements(db: Kysely<Database>, dialect: StoreDialect) {
+  const locked = rowSet(dialect, "locked", { phone_number_id: "text", contact_key: "text" });
+  return { lockContacts: dialect === "postgres" ? lockContacts(db) : undefined, locked, lease: lease(db, dialect, locked) };
+}
+
+export async function claimInbox(ctx: StoreContext, claim: Claim): Promise<ClaimedInboxItem[]> {
+  if (claim.limit <= 0) return [];
+  const { lockContacts: lock, locked: lockedRows, lease: take } = ctx.statements.inboxClaim;
+  const values = { nowMs: claim.nowMs, limit: claim.limit, workerId: claim.workerId, leaseUntilMs: claim.nowMs + claim.leaseMs };
+  const rows = await ctx.db.transaction().execute(async (trx) => {
+    if (!lock) return (await take.run(trx, values)).rows;
+    const locked = (await lock.run(trx, { nowMs: claim.nowMs, candidates: claim.limit * 4 + 16, limit: claim.limit })).rows;
+    if (locked.length === 0) return [];
+    return (await take.run(trx, { ...values, ...lockedRows.bind(locked) })).rows;
   });
-  return rows.map(toInboxItem).sort((a, b) => a.id - b.id);
+  return rows.map((row) => ({ ...toInboxItem(row), contactState: parseContactState(row.contact_state) })).sort((a, b) => a.id - b.id);
 }

@@ -1,55 +1,79 @@
-import { sql, type Transaction } from "kysely";
+import { sql, type Kysely, type Transaction } from "kysely";
 import { taggedBody } from "../../outbox/tag.js";
 import type { OutboxDraft } from "../store.js";
-import type { Database } from "../schema.js";
-import { chunk } from "./context.js";
-
-interface Inserted {
-  id: number;
-  kind: OutboxDraft["kind"];
-  body: string;
-}
+import type { Database, StoreDialect } from "../schema.js";
+import { rowSet } from "./bound-lists.js";
+import { prepare } from "./prepared.js";
 
 /**
- * Stores each new message's body tagged with `wahook:<its id>` (outbox/tag.ts), so the tag is in
- * the row and the sender sends exactly what is stored. The id exists only after the INSERT, hence
- * one UPDATE per insert (batches of 500), in the inserting transaction: nobody can claim a row
- * before its tag is there. The bodies are built in TypeScript, not spliced as text in SQL.
+ * The ids come first, so each message body is stored already tagged with `wahook:<its id>`
+ * (outbox/tag.ts) in the INSERT itself: nobody can claim a row before its tag is there, the
+ * sender sends exactly what is stored, and no second UPDATE rewrites the bodies.
+ * SQLite: the transaction holds the write lock (BEGIN IMMEDIATE), so the next ids are the
+ * AUTOINCREMENT counter plus one, two...; inserting them advances the counter as usual.
+ * PostgreSQL: taken from the identity column's own sequence, unique across instances.
  */
-async function tagBodies(trx: Transaction<Database>, rows: readonly Inserted[]): Promise<void> {
-  const tagged = rows.flatMap((row) => {
-    const body = taggedBody(row.kind, JSON.parse(row.body) as Record<string, unknown>, row.id);
-    return body ? [{ id: row.id, body: JSON.stringify(body) }] : [];
-  });
-  for (const part of chunk(tagged)) {
-    const bodies = sql<string>`case ${sql.ref("id")} ${sql.join(part.map((t) => sql`when ${t.id} then ${t.body}`), sql` `)} end`;
-    await trx.updateTable("wahook_outbox").set({ body: bodies }).where("id", "in", part.map((t) => t.id)).execute();
+function nextIds(db: Kysely<Database>, dialect: StoreDialect): (trx: Transaction<Database>, count: number) => Promise<number[]> {
+  if (dialect === "sqlite") {
+    const last = prepare(db, [], () => sql<{ last: number }>`select coalesce((select seq from sqlite_sequence where name = 'wahook_outbox'), 0) as last`);
+    return async (trx, count) => {
+      const first = Number((await last.run(trx, {})).rows[0]?.last ?? 0) + 1;
+      return Array.from({ length: count }, (_, i) => first + i);
+    };
   }
+  const take = prepare(db, ["count"], (p) => sql<{ id: number }>`select nextval(pg_get_serial_sequence('wahook_outbox', 'id')) as id from generate_series(1, cast(${p.count} as integer))`);
+  return async (trx, count) => (await take.run(trx, { count })).rows.map((row) => Number(row.id)).sort((a, b) => a - b);
 }
 
-/**
- * Inserts outbox rows, due now, and returns the new ids in draft order (one INSERT assigns
- * ascending ids in VALUES order in both dialects). With a source message, the n-th draft gets
- * seq n and a (source, seq) that exists already is skipped: one inbound message's n-th reply
- * exists once, whatever retries happen.
- */
-export async function insertOutbox(trx: Transaction<Database>, drafts: readonly OutboxDraft[], nowMs: number, sourceMessageId: string | null = null): Promise<number[]> {
-  const inserted: Inserted[] = [];
-  let seq = 0;
-  for (const part of chunk(drafts)) {
-    const rows = part.map((draft) => ({
-      phone_number_id: draft.phoneNumberId, recipient: draft.recipient, kind: draft.kind, body: JSON.stringify(draft.body),
-      state: "pending" as const, attempts: 0, created_at_ms: nowMs, next_attempt_at_ms: nowMs, updated_at_ms: nowMs,
-      source_message_id: sourceMessageId, seq: sourceMessageId === null ? null : seq++,
-    }));
-    const returned = await trx
+const OUTBOX_ROW = { id: "bigint", phone_number_id: "text", recipient: "text", kind: "text", body: "text", source_message_id: "text", seq: "integer" } as const;
+
+function insert(db: Kysely<Database>, dialect: StoreDialect) {
+  const rows = rowSet(dialect, "outbox", OUTBOX_ROW);
+  const statement = prepare(db, [...rows.names, "nowMs"], (p) => {
+    const now = sql<number>`cast(${p.nowMs} as bigint)`;
+    return db
       .insertInto("wahook_outbox")
-      .values(rows)
-      .$if(sourceMessageId !== null, (qb) => qb.onConflict((oc) => oc.columns(["source_message_id", "seq"]).doNothing()))
-      .returning(["id", "kind", "body"])
-      .execute();
-    inserted.push(...returned.map((r) => ({ id: Number(r.id), kind: r.kind, body: r.body })).sort((a, b) => a.id - b.id));
-  }
-  await tagBodies(trx, inserted);
-  return inserted.map((r) => r.id);
+      .columns(["id", "phone_number_id", "recipient", "kind", "body", "state", "attempts", "created_at_ms", "next_attempt_at_ms", "updated_at_ms", "source_message_id", "seq"])
+      .expression((eb) =>
+        eb
+          .selectFrom(rows.table(p).as("r"))
+          .select(["r.id", "r.phone_number_id", "r.recipient", "r.kind", "r.body", sql.lit("pending").as("state"), sql.lit(0).as("attempts"), now.as("c"), now.as("n"), now.as("u"), "r.source_message_id", "r.seq"])
+          // SQLite's upsert after INSERT ... SELECT needs a WHERE, else ON CONFLICT parses as a join constraint.
+          .where(sql<boolean>`true`),
+      )
+      // One inbound message's n-th reply exists once, whatever retries happen.
+      .onConflict((oc) => oc.columns(["source_message_id", "seq"]).doNothing())
+      .returning("id");
+  });
+  return { rows, statement };
+}
+
+export const outboxInsertStatements = (db: Kysely<Database>, dialect: StoreDialect) => ({ nextIds: nextIds(db, dialect), insert: insert(db, dialect) });
+export type OutboxInsertStatements = ReturnType<typeof outboxInsertStatements>;
+
+export interface SourcedDraft {
+  draft: OutboxDraft;
+  /** the inbound wamid whose handling produced it, null for a direct send */
+  sourceMessageId: string | null;
+  /** its position among that message's replies */
+  seq: number | null;
+}
+
+/**
+ * Inserts outbox rows, due now, in one statement whatever their number, and returns the new ids
+ * in draft order. A (source, seq) that exists already is skipped (and its id left unused).
+ */
+export async function insertOutbox(statements: OutboxInsertStatements, trx: Transaction<Database>, drafts: readonly SourcedDraft[], nowMs: number): Promise<number[]> {
+  if (drafts.length === 0) return [];
+  const ids = await statements.nextIds(trx, drafts.length);
+  const rows = drafts.map(({ draft, sourceMessageId, seq }, i) => {
+    const id = ids[i] as number;
+    return {
+      id, phone_number_id: draft.phoneNumberId, recipient: draft.recipient, kind: draft.kind,
+      body: JSON.stringify(taggedBody(draft.kind, draft.body, id) ?? draft.body), source_message_id: sourceMessageId, seq,
+    };
+  });
+  const { insert: { rows: rowSetOf, statement } } = statements;
+  const inserted = new Set((await statement.run(trx, { ...rowSetOf.bind(rows), nowMs })).rows.map((row) => Number(row.id)));
+  return ids.filter((id) => inserted.has(id));
 }

@@ -1,105 +1,86 @@
-import type { AttemptLog, Claim, OutboxDraft, OutboxItem, SendOutcome } from "../store.js";
+import { sql, type Kysely } from "kysely";
+import type { Claim, OutboxDraft, OutboxItem } from "../store.js";
+import type { Database, StoreDialect } from "../schema.js";
+import { inList, listValue } from "./bound-lists.js";
 import type { StoreContext } from "./context.js";
 import { insertOutbox } from "./outbox-insert.js";
+import { prepare } from "./prepared.js";
 import { toOutboxItem } from "./rows.js";
-import { applyStoredStatuses, lockWamids } from "./statuses.js";
+
+/**
+ * One statement, so atomic in both dialects. The due rows are a MATERIALIZED CTE because
+ * PostgreSQL may plan `id IN (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED)` as a semi-join that
+ * rescans the subquery per row: rows it just updated then count as "locked", get skipped, and
+ * the LIMIT is silently exceeded. A materialized CTE runs exactly once.
+ */
+const claim = (db: Kysely<Database>, dialect: StoreDialect) =>
+  prepare(db, ["nowMs", "limit", "workerId", "leaseUntilMs"], (p) =>
+    db
+      .with(
+        (cte) => cte("due").materialized(),
+        (qc) =>
+          qc
+            .selectFrom("wahook_outbox")
+            .select("id")
+            .where("state", "=", "pending")
+            .where("next_attempt_at_ms", "<=", p.nowMs)
+            .where((eb) => eb.or([eb("lease_until_ms", "is", null), eb("lease_until_ms", "<=", p.nowMs)]))
+            .orderBy("id")
+            .limit(p.limit)
+            .$if(dialect === "postgres", (qb) => qb.forUpdate().skipLocked()),
+      )
+      .updateTable("wahook_outbox")
+      // SET reads the row as it was before this claim: a lease_owner still set means the previous
+      // lease expired without settle, defer or release clearing it (they all do): its holder died
+      // or stalled past its lease, perhaps after Meta accepted the send. Rows claimed before migration 002 have no
+      // claimed_at_ms; their lease's end is a later (so more cautious) start.
+      .set((eb) => ({
+        lease_owner: p.workerId,
+        lease_until_ms: p.leaseUntilMs,
+        claimed_at_ms: p.nowMs,
+        ambiguous_since_ms: eb.case().when("lease_owner", "is not", null).then(eb.fn.coalesce("claimed_at_ms", "lease_until_ms")).else(null).end(),
+      }))
+      .where("id", "in", (eb) => eb.selectFrom("due").select("due.id"))
+      .returningAll(),
+  );
+
+/** No send token: back to pending, due at untilMs, without counting an attempt; only while leased by workerId. */
+const defer = (db: Kysely<Database>, dialect: StoreDialect) =>
+  prepare(db, ["ids", "workerId", "untilMs"], (p) =>
+    db
+      .updateTable("wahook_outbox")
+      .set({ next_attempt_at_ms: p.untilMs, lease_owner: null, lease_until_ms: null })
+      .where(inList(dialect, sql.ref("id"), p.ids, "bigint"))
+      .where("lease_owner", "=", p.workerId)
+      .where("state", "=", "pending")
+      .returning("id"),
+  );
+
+export const outboxStatements = (db: Kysely<Database>, dialect: StoreDialect) => ({ claim: claim(db, dialect), defer: defer(db, dialect) });
 
 /** Returns ids in draft order; message bodies are stored tagged (outbox-insert.ts). */
 export async function enqueue(ctx: StoreContext, drafts: readonly OutboxDraft[], nowMs: number): Promise<number[]> {
   if (drafts.length === 0) return [];
-  return ctx.db.transaction().execute((trx) => insertOutbox(trx, drafts, nowMs));
+  const sourced = drafts.map((draft) => ({ draft, sourceMessageId: null, seq: null }));
+  return ctx.db.transaction().execute((trx) => insertOutbox(ctx.statements.outboxInsert, trx, sourced, nowMs));
 }
 
 export async function claimOutbox(ctx: StoreContext, claim: Claim): Promise<OutboxItem[]> {
   if (claim.limit <= 0) return [];
-  // One statement, so atomic in both dialects. The due rows are a MATERIALIZED CTE because
-  // PostgreSQL may plan `id IN (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED)` as a semi-join that
-  // rescans the subquery per row: rows it just updated then count as "locked", get skipped, and
-  // the LIMIT is silently exceeded. A materialized CTE runs exactly once.
-  const rows = await ctx.db
-    .with(
-      (cte) => cte("due").materialized(),
-      (db) =>
-        db
-          .selectFrom("wahook_outbox")
-          .select("id")
-          .where("state", "=", "pending")
-          .where("next_attempt_at_ms", "<=", claim.nowMs)
-          .where((eb) => eb.or([eb("lease_until_ms", "is", null), eb("lease_until_ms", "<=", claim.nowMs)]))
-          .orderBy("id")
-          .limit(claim.limit)
-          .$if(ctx.rowLocks, (qb) => qb.forUpdate().skipLocked()),
-    )
-    .updateTable("wahook_outbox")
-    // SET reads the row as it was before this claim: a lease_owner still set means the previous
-    // lease expired without settle, defer or release clearing it (they all do): its holder died
-    // or stalled past its lease, perhaps after Meta accepted the send. Rows claimed before migration 002 have no
-    // claimed_at_ms; their lease's end is a later (so more cautious) start.
-    .set((eb) => ({
-      lease_owner: claim.workerId,
-      lease_until_ms: claim.nowMs + claim.leaseMs,
-      claimed_at_ms: claim.nowMs,
-      ambiguous_since_ms: eb.case().when("lease_owner", "is not", null).then(eb.fn.coalesce("claimed_at_ms", "lease_until_ms")).else(null).end(),
-    }))
-    .where("id", "in", (eb) => eb.selectFrom("due").select("due.id"))
-    .returningAll()
-    .execute();
+  const values = { nowMs: claim.nowMs, limit: claim.limit, workerId: claim.workerId, leaseUntilMs: claim.nowMs + claim.leaseMs };
+  const { rows } = await ctx.statements.outbox.claim.run(ctx.db, values);
+  // Nothing leaves for Graph before the commits that created it (and this claim) are on disk:
+  // else a power loss could undo a reply Meta already delivered, and the retry would send it
+  // again. One shared fdatasync on SQLite (sqlite/wal-sync.ts), nothing on PostgreSQL.
+  if (rows.length > 0) await ctx.sync();
   return rows.map(toOutboxItem).sort((a, b) => a.id - b.id);
 }
 
-const outcomeColumns = (outcome: SendOutcome) => {
-  switch (outcome.kind) {
-    case "sent":
-      return { state: "sent" as const, wamid: outcome.wamid };
-    case "retry":
-      return { state: "pending" as const, next_attempt_at_ms: outcome.retryAtMs, last_error_code: outcome.error.code, last_error_title: outcome.error.title };
-    case "failed":
-    case "dead":
-      return { state: outcome.kind, last_error_code: outcome.error.code, last_error_title: outcome.error.title };
-  }
-};
-
-/**
- * Every settle writes one attempt row and moves the message on, only while workerId holds the
- * lease; a lost lease returns false having changed nothing. A returned wamid picks up statuses
- * that arrived before it (Meta can report "delivered" before the send call returns).
- */
-export async function settleOutbox(ctx: StoreContext, item: OutboxItem, workerId: string, outcome: SendOutcome, attempt: AttemptLog, nowMs: number): Promise<boolean> {
-  const wamid = outcome.kind === "sent" ? outcome.wamid : null;
-  return ctx.db.transaction().execute(async (trx) => {
-    if (wamid !== null) await lockWamids(ctx, trx, [wamid]);
-    const row = await trx
-      .updateTable("wahook_outbox")
-      .set((eb) => ({ ...outcomeColumns(outcome), attempts: eb("attempts", "+", 1), lease_owner: null, lease_until_ms: null, updated_at_ms: nowMs }))
-      .where("id", "=", item.id)
-      .where("lease_owner", "=", workerId)
-      .where("state", "=", "pending")
-      .returning("attempts")
-      .executeTakeFirst();
-    if (!row) return false;
-    const error = outcome.kind === "sent" ? null : outcome.error;
-    await trx
-      .insertInto("wahook_attempts")
-      .values({
-        outbox_id: item.id, attempt: Number(row.attempts), outcome: outcome.kind,
-        // "sent" only follows a 2xx with a message id from Graph, which answers 200.
-        http_status: error ? error.httpStatus : 200, error_code: error?.code ?? null, error_title: error?.title ?? null,
-        started_at_ms: attempt.startedAtMs, duration_ms: attempt.durationMs,
-      })
-      .execute();
-    if (wamid !== null) await applyStoredStatuses(trx, [wamid]);
-    return true;
-  });
-}
-
-/** No send token: back to pending, due at untilMs, without counting an attempt; only while leased by workerId. */
-export async function deferOutbox(ctx: StoreContext, item: OutboxItem, workerId: string, untilMs: number): Promise<boolean> {
-  const result = await ctx.db
-    .updateTable("wahook_outbox")
-    .set({ next_attempt_at_ms: untilMs, lease_owner: null, lease_until_ms: null })
-    .where("id", "=", item.id)
-    .where("lease_owner", "=", workerId)
-    .where("state", "=", "pending")
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) > 0;
+/** One statement for the batch; true for each item that was still leased by workerId. */
+export async function deferOutboxItems(ctx: StoreContext, items: readonly OutboxItem[], workerId: string, untilMs: number): Promise<boolean[]> {
+  if (items.length === 0) return [];
+  const ids = [...new Set(items.map((item) => item.id))];
+  const { rows } = await ctx.statements.outbox.defer.run(ctx.db, { ids: listValue(ctx.dialect, ids), workerId, untilMs });
+  const deferred = new Set(rows.map((row) => Number(row.id)));
+  return items.map((item) => deferred.delete(item.id));
 }

@@ -1,5 +1,7 @@
-import { sql, type RawBuilder } from "kysely";
+import { sql, type Kysely, type RawBuilder } from "kysely";
+import type { Database, StoreDialect } from "../schema.js";
 import type { StoreContext } from "./context.js";
+import { prepare } from "./prepared.js";
 
 const MICRO = 1_000_000;
 
@@ -13,6 +15,31 @@ const int = (value: number): RawBuilder<number> => sql<number>`cast(${Math.round
  * refill-and-take is ONE upsert, atomic under concurrency (PostgreSQL row lock, SQLite's single
  * writer); it stores its own grant in last_granted so RETURNING can report it.
  */
+function take(db: Kysely<Database>, dialect: StoreDialect) {
+  // Multi-argument min/max keep the statement short enough for SQLite's statement cache.
+  const [least, greatest] = dialect === "sqlite" ? [sql.raw("min"), sql.raw("max")] : [sql.raw("least"), sql.raw("greatest")];
+  return prepare(db, ["phoneNumberId", "nowMs", "want", "capacity", "perMs", "fillMs", "firstTokens", "firstGrant"], (p) => {
+    const t = sql.raw("wahook_send_rate");
+    const [now, want, capacity, perMs, fillMs] = [p.nowMs, p.want, p.capacity, p.perMs, p.fillMs].map((value) => sql<number>`cast(${value} as bigint)`);
+    const elapsed = sql`${greatest}(0, ${least}(${fillMs}, ${now} - ${t}.updated_at_ms))`;
+    const available = sql`${least}(${capacity}, ${t}.tokens_micro + ${elapsed} * ${perMs})`;
+    const granted = sql<number>`(case when ${t}.paused_until_ms > ${now} then 0 else ${least}(${want}, ${available} / ${int(MICRO)}) end)`;
+    return db
+      .insertInto("wahook_send_rate")
+      .values({ phone_number_id: p.phoneNumberId, tokens_micro: p.firstTokens, updated_at_ms: p.nowMs, paused_until_ms: 0, last_granted: p.firstGrant })
+      .onConflict((oc) =>
+        oc.column("phone_number_id").doUpdateSet({
+          tokens_micro: sql`${available} - ${granted} * ${int(MICRO)}`,
+          updated_at_ms: sql`${greatest}(${now}, ${t}.updated_at_ms)`,
+          last_granted: granted,
+        }),
+      )
+      .returning("last_granted");
+  });
+}
+
+export const rateStatements = (db: Kysely<Database>, dialect: StoreDialect) => ({ take: take(db, dialect) });
+
 export async function takeSendTokens(ctx: StoreContext, phoneNumberId: string, wanted: number, ratePerSecond: number, nowMs: number): Promise<number> {
   const want = Math.floor(wanted);
   if (want <= 0 || !(ratePerSecond > 0)) return 0;
@@ -20,27 +47,10 @@ export async function takeSendTokens(ctx: StoreContext, phoneNumberId: string, w
   const perMs = Math.max(1, Math.round(ratePerSecond * 1000)); // micro-tokens per millisecond
   const fillMs = Math.ceil(capacity / perMs); // longer idle adds nothing (and cannot overflow)
   const firstGrant = Math.min(want, Math.floor(capacity / MICRO));
-
-  const t = sql.raw("wahook_send_rate");
-  const now = int(nowMs);
-  const elapsed = sql`(case when ${now} - ${t}.updated_at_ms > ${int(fillMs)} then ${int(fillMs)} when ${now} > ${t}.updated_at_ms then ${now} - ${t}.updated_at_ms else 0 end)`;
-  const refilled = sql`(${t}.tokens_micro + ${elapsed} * ${int(perMs)})`;
-  const available = sql`(case when ${refilled} > ${int(capacity)} then ${int(capacity)} else ${refilled} end)`;
-  const granted = sql<number>`(case when ${t}.paused_until_ms > ${now} then 0 when ${available} / ${int(MICRO)} > ${int(want)} then ${int(want)} else ${available} / ${int(MICRO)} end)`;
-
-  const row = await ctx.db
-    .insertInto("wahook_send_rate")
-    .values({ phone_number_id: phoneNumberId, tokens_micro: capacity - firstGrant * MICRO, updated_at_ms: nowMs, paused_until_ms: 0, last_granted: firstGrant })
-    .onConflict((oc) =>
-      oc.column("phone_number_id").doUpdateSet({
-        tokens_micro: sql`${available} - ${granted} * ${int(MICRO)}`,
-        updated_at_ms: sql`(case when ${now} > ${t}.updated_at_ms then ${now} else ${t}.updated_at_ms end)`,
-        last_granted: granted,
-      }),
-    )
-    .returning("last_granted")
-    .executeTakeFirstOrThrow();
-  return Number(row.last_granted);
+  const { rows } = await ctx.statements.rate.take.run(ctx.db, {
+    phoneNumberId, nowMs: Math.round(nowMs), want, capacity, perMs, fillMs, firstTokens: capacity - firstGrant * MICRO, firstGrant,
+  });
+  return Number(rows[0]?.last_granted ?? 0);
 }
 
 /**

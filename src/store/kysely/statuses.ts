@@ -1,6 +1,8 @@
-import { sql, type Transaction } from "kysely";
+import { sql, type Expression, type Kysely, type QueryCreator, type Transaction } from "kysely";
 import type { StatusRow } from "../store.js";
-import type { Database } from "../schema.js";
+import type { Database, StoreDialect } from "../schema.js";
+import { inList } from "./bound-lists.js";
+import { prepare } from "./prepared.js";
 import type { StoreContext } from "./context.js";
 import { rankOf } from "./rank-sql.js";
 import { toStatusRow } from "./rows.js";
@@ -15,24 +17,22 @@ import { toStatusRow } from "./rows.js";
  * Single-key advisory locks: a separate key space from the migration's two-key lock.
  */
 export async function lockWamids(ctx: StoreContext, trx: Transaction<Database>, wamids: readonly string[]): Promise<void> {
-  if (!ctx.rowLocks || wamids.length === 0) return;
-  await sql`select pg_advisory_xact_lock(k) from (
-      select distinct hashtextextended(w, 0) as k from unnest(cast(${[...wamids]} as text[])) as w order by k
-    ) as keys`.execute(trx);
+  const lock = ctx.statements.statuses.lock;
+  if (!lock || wamids.length === 0) return;
+  await lock.run(trx, { wamids: [...wamids] });
 }
 
 /**
- * Brings the outbox rows with these wamids up to the best status stored for them. Monotonic:
- * a row only moves to a higher rank (status/rank.ts), so arrival order does not matter, and a
- * status stored before the send returned its wamid is applied when settle calls this.
- * A failed status also records Meta's error code and title on the row.
+ * Brings the outbox rows whose wamid passes `filter` up to the best status stored for them.
+ * Monotonic: a row only moves to a higher rank (status/rank.ts), so arrival order does not
+ * matter, and a status stored before the send returned its wamid is applied when settle calls
+ * this. A failed status also records Meta's error code and title on the row.
  */
-export async function applyStoredStatuses(trx: Transaction<Database>, wamids: readonly string[]): Promise<void> {
-  if (wamids.length === 0) return;
-  const best = trx
+function applyStatuses(qc: QueryCreator<Database>, filter: (wamid: Expression<string>) => Expression<boolean>) {
+  const best = qc
     .selectFrom("wahook_statuses as s")
     .select(["s.wamid", "s.status", "s.error_code", "s.error_title"])
-    .where("s.wamid", "in", [...wamids])
+    .where(filter(sql.ref("s.wamid")))
     .where(rankOf(sql.ref("s.status")), ">", 0)
     .where(({ eb, not, exists, selectFrom }) =>
       not(
@@ -45,7 +45,7 @@ export async function applyStoredStatuses(trx: Transaction<Database>, wamids: re
       ),
     );
   const failed = sql<boolean>`b.status = 'failed'`;
-  await trx
+  return qc
     .updateTable("wahook_outbox")
     .from(best.as("b"))
     .set({
@@ -54,9 +54,26 @@ export async function applyStoredStatuses(trx: Transaction<Database>, wamids: re
       last_error_title: sql`case when ${failed} then b.error_title else wahook_outbox.last_error_title end`,
     })
     .whereRef("wahook_outbox.wamid", "=", "b.wamid")
-    .where(({ eb }) => eb(rankOf(sql.ref("b.status")), ">", rankOf(sql.ref("wahook_outbox.delivery_status"))))
-    .execute();
+    .where(({ eb }) => eb(rankOf(sql.ref("b.status")), ">", rankOf(sql.ref("wahook_outbox.delivery_status"))));
 }
+
+/** applyStatuses for a list of wamids, built per call (record's path). */
+export async function applyStoredStatuses(trx: Transaction<Database>, wamids: readonly string[]): Promise<void> {
+  if (wamids.length === 0) return;
+  await applyStatuses(trx, (wamid) => sql<boolean>`${wamid} in (${sql.join([...wamids])})`).execute();
+}
+
+/** The hot statements: the lock, and applyStatuses with the wamids bound as one list (bound-lists.ts). */
+export const statusStatements = (db: Kysely<Database>, dialect: StoreDialect) => ({
+  lock: dialect === "postgres"
+    ? prepare(db, ["wamids"], (p) =>
+        sql`select pg_advisory_xact_lock(k) from (
+          select distinct hashtextextended(w, 0) as k from unnest(cast(${p.wamids} as text[])) as w order by k
+        ) as keys`,
+      )
+    : undefined,
+  apply: prepare(db, ["wamids"], (p) => applyStatuses(db, (wamid) => inList(dialect, wamid, p.wamids, "text"))),
+});
 
 /** In the order they happened: Meta's timestamp, then rank (one batch is stored sorted by key, not arrival). */
 export async function listStatuses(ctx: StoreContext, wamid: string): Promise<StatusRow[]> {

@@ -6,9 +6,10 @@ import { runMigrations } from "../migrations/migrate.js";
 import { depth, ping, prune, releaseLeases } from "./admin.js";
 import { createContext, type StoreContext } from "./context.js";
 import { guard } from "./errors.js";
-import { completeInbox, failInbox, getContactState, listInbox } from "./inbox.js";
+import { completeInboxItems, failInbox, getContactState, listInbox } from "./inbox.js";
 import { claimInbox } from "./inbox-claim.js";
-import { claimOutbox, deferOutbox, enqueue, settleOutbox } from "./outbox.js";
+import { claimOutbox, deferOutboxItems, enqueue } from "./outbox.js";
+import { settleOutboxItems } from "./outbox-settle.js";
 import { getOutbox, listAttempts, listOutbox, retryOutbox } from "./outbox-admin.js";
 import { pauseSends, takeSendTokens } from "./rate.js";
 import { expand, journal } from "./journal.js";
@@ -32,17 +33,20 @@ export function createKyselyStore(db: Kysely<Database>, dialect: StoreDialect, f
     expand: (parse, limit, nowMs) => guard("expand", "write", () => expand(ctx, parse, limit, nowMs)),
     record: (deliveries, nowMs) => guard("record", "write", () => record(ctx, deliveries, nowMs)),
     claimInbox: (claim) => guard("claimInbox", "write", () => claimInbox(ctx, claim)),
-    completeInbox: (item, workerId, result, nowMs) => guard("completeInbox", "write", () => completeInbox(ctx, item, workerId, result, nowMs)),
+    completeInbox: (item, workerId, result, nowMs) => guard("completeInbox", "write", async () => (await completeInboxItems(ctx, [{ item, ...result }], workerId, nowMs))[0] === true),
+    completeInboxItems: (completions, workerId, nowMs) => guard("completeInboxItems", "write", () => completeInboxItems(ctx, completions, workerId, nowMs)),
     failInbox: (item, workerId, failure, nowMs) => guard("failInbox", "write", () => failInbox(ctx, item, workerId, failure, nowMs)),
     getContactState: (phoneNumberId, contactKey) => guard("getContactState", "read", () => getContactState(ctx, phoneNumberId, contactKey)),
     listInbox: (filter) => guard("listInbox", "read", () => listInbox(ctx, filter)),
 
     enqueue: (drafts, nowMs) => guard("enqueue", "write", () => enqueue(ctx, drafts, nowMs)),
     claimOutbox: (claim) => guard("claimOutbox", "write", () => claimOutbox(ctx, claim)),
-    settleOutbox: (item, workerId, outcome, attempt, nowMs) => guard("settleOutbox", "write", () => settleOutbox(ctx, item, workerId, outcome, attempt, nowMs)),
+    settleOutbox: (item, workerId, outcome, attempt, nowMs) => guard("settleOutbox", "write", async () => (await settleOutboxItems(ctx, [{ item, outcome, attempt }], workerId, nowMs))[0] === true),
+    settleOutboxItems: (settlements, workerId, nowMs) => guard("settleOutboxItems", "write", () => settleOutboxItems(ctx, settlements, workerId, nowMs)),
     takeSendTokens: (phoneNumberId, wanted, rate, nowMs) => guard("takeSendTokens", "write", () => takeSendTokens(ctx, phoneNumberId, wanted, rate, nowMs)),
     pauseSends: (phoneNumberId, untilMs) => guard("pauseSends", "write", () => pauseSends(ctx, phoneNumberId, untilMs)),
-    deferOutbox: (item, workerId, untilMs) => guard("deferOutbox", "write", () => deferOutbox(ctx, item, workerId, untilMs)),
+    deferOutbox: (item, workerId, untilMs) => guard("deferOutbox", "write", async () => (await deferOutboxItems(ctx, [item], workerId, untilMs))[0] === true),
+    deferOutboxItems: (items, workerId, untilMs) => guard("deferOutboxItems", "write", () => deferOutboxItems(ctx, items, workerId, untilMs)),
     releaseLeases: (workerId) => guard("releaseLeases", "write", () => releaseLeases(ctx, workerId)),
 
     listOutbox: (filter) => guard("listOutbox", "read", () => listOutbox(ctx, filter)),
