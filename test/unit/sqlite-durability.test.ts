@@ -79,13 +79,23 @@ describe("the journal's direct insert (no Kysely on the ack path)", () => {
   });
 });
 
+/** A WAL barrier over a real database's -wal file, with an fdatasync the test completes by hand. */
+async function withWal(run: (wal: ReturnType<typeof createWalSync>, manual: ReturnType<typeof manualFdatasync>) => Promise<void>) {
+  const path = tempSqlitePath();
+  const { db } = openSqlite(path);
+  const manual = manualFdatasync();
+  const wal = createWalSync(`${path}-wal`, manual);
+  try {
+    await run(wal, manual);
+  } finally {
+    wal.close();
+    await db.destroy();
+  }
+}
+
 describe("WAL group fsync", () => {
-  it("fdatasyncs the WAL file, and every caller who arrived during one shares the next", async () => {
-    const path = tempSqlitePath();
-    const { db } = openSqlite(path);
-    const manual = manualFdatasync();
-    const wal = createWalSync(`${path}-wal`, manual);
-    try {
+  it("fdatasyncs the WAL file, and every caller who arrived during one shares the next", () =>
+    withWal(async (wal, manual) => {
       const settled: string[] = [];
       const first = wal.sync().then(() => settled.push("first"));
       const later = [wal.sync(), wal.sync(), wal.sync()].map((p) => p.then(() => settled.push("later")));
@@ -99,18 +109,10 @@ describe("WAL group fsync", () => {
       await Promise.all(later);
       expect(settled).toEqual(["first", "later", "later", "later"]);
       expect(manual.calls).toHaveLength(2);
-    } finally {
-      wal.close();
-      await db.destroy();
-    }
-  });
+    }));
 
-  it("makes a caller who arrives during a running fdatasync wait for the next one", async () => {
-    const path = tempSqlitePath();
-    const { db } = openSqlite(path);
-    const manual = manualFdatasync();
-    const wal = createWalSync(`${path}-wal`, manual);
-    try {
+  it("makes a caller who arrives during a running fdatasync wait for the next one", () =>
+    withWal(async (wal, manual) => {
       const first = wal.sync();
       let lateDone = false;
       const late = wal.sync().then(() => (lateDone = true));
@@ -123,29 +125,17 @@ describe("WAL group fsync", () => {
       expect(manual.calls).toHaveLength(2);
       manual.calls[1]?.done(null);
       await late;
-    } finally {
-      wal.close();
-      await db.destroy();
-    }
-  });
+    }));
 
-  it("rejects the callers of a failed fdatasync, and the next one goes ahead", async () => {
-    const path = tempSqlitePath();
-    const { db } = openSqlite(path);
-    const manual = manualFdatasync();
-    const wal = createWalSync(`${path}-wal`, manual);
-    try {
+  it("rejects the callers of a failed fdatasync, and the next one goes ahead", () =>
+    withWal(async (wal, manual) => {
       const failed = wal.sync();
       manual.calls[0]?.done(Object.assign(new Error("EIO: i/o error, fdatasync"), { code: "EIO" }));
       await expect(failed).rejects.toThrow("EIO");
       const next = wal.sync();
       manual.calls[1]?.done(null);
       await expect(next).resolves.toBeUndefined();
-    } finally {
-      wal.close();
-      await db.destroy();
-    }
-  });
+    }));
 });
 
 describe("sends wait for the disk", () => {
