@@ -33,7 +33,11 @@ function markSettled(db: Kysely<Database>, dialect: StoreDialect) {
       .whereRef("wahook_outbox.id", "=", "r.outbox_id")
       .where("wahook_outbox.lease_owner", "=", p.workerId)
       .where("wahook_outbox.state", "=", "pending")
-      .returning(["id", "attempts"]),
+      .returning(["id", "attempts"])
+      // Whether any status is stored for the row's (new) wamid: usually none (Meta's statuses come
+      // after the send returned), and then applying them can be skipped. Under PostgreSQL the
+      // wamids are locked (lockWamids), so no status for them can commit before we do.
+      .returning((eb) => eb.exists(eb.selectFrom("wahook_statuses as s").select("s.id").whereRef("s.wamid", "=", "wahook_outbox.wamid")).as("has_statuses")),
   );
   return { rows, statement };
 }
@@ -94,7 +98,8 @@ export async function settleOutboxItems(ctx: StoreContext, settlements: readonly
     const attemptOf = new Map(rows.map((row) => [Number(row.id), Number(row.attempts)]));
     const won = unique.filter((s) => attemptOf.has(s.item.id));
     if (won.length > 0) await attempts.statement.run(trx, attempts.rows.bind(won.map((s) => attemptRow(s, attemptOf.get(s.item.id) as number))));
-    const wamids = sentWamids(won);
+    const withStatuses = new Set(rows.filter((row) => Boolean(row.has_statuses)).map((row) => Number(row.id)));
+    const wamids = sentWamids(won.filter((s) => withStatuses.has(s.item.id)));
     if (wamids.length > 0) await ctx.statements.statuses.apply.run(trx, { wamids: listValue(ctx.dialect, wamids) });
     return attemptOf;
   });
