@@ -3,10 +3,9 @@ import type { WebhookEvent } from "../../events/types.js";
 import type { Expansion, RecordResult } from "../store.js";
 import { chunk, durably, type StoreContext } from "./context.js";
 import { planRecord } from "./record-plan.js";
+import { JOURNAL_INSERT_SQL } from "../sqlite/journal-writer.js";
 import { recordPlanned } from "./record.js";
 
-// The ack path's only statement: fixed text, so the SQLite driver's statement cache prepares it once.
-const INSERT_SQLITE = "insert into wahook_deliveries (body, received_at_ms) values (?, ?)";
 
 const asBuffer = (bytes: Uint8Array): Buffer => (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
 
@@ -21,7 +20,7 @@ export async function journal(ctx: StoreContext, bodies: readonly Uint8Array[], 
   await durably(ctx, (db) =>
     db.transaction().execute(async (trx) => {
       if (ctx.dialect === "sqlite") {
-        for (const body of bodies) await trx.executeQuery(CompiledQuery.raw(INSERT_SQLITE, [asBuffer(body), nowMs]));
+        for (const body of bodies) await trx.executeQuery(CompiledQuery.raw(JOURNAL_INSERT_SQL, [asBuffer(body), nowMs]));
         return;
       }
       for (const part of chunk(bodies)) {

@@ -7,10 +7,13 @@ import type BetterSqlite3 from "better-sqlite3";
  * inside a transaction (one of Kysely's, between two awaits): the caller then goes through
  * Kysely, which waits its turn. Better-sqlite3 is synchronous, so nothing can begin in between.
  */
+/** The ack path's only statement; fixed text, so either path prepares it once. */
+export const JOURNAL_INSERT_SQL = "insert into wahook_deliveries (body, received_at_ms) values (?, ?)";
+
 export function createJournalWriter(sqlite: BetterSqlite3.Database): (bodies: readonly Buffer[], nowMs: number) => boolean {
   let write: BetterSqlite3.Transaction<(bodies: readonly Buffer[], nowMs: number) => void> | undefined;
   const prepare = () => {
-    const insert = sqlite.prepare("insert into wahook_deliveries (body, received_at_ms) values (?, ?)");
+    const insert = sqlite.prepare(JOURNAL_INSERT_SQL);
     return sqlite.transaction((bodies: readonly Buffer[], nowMs: number) => {
       for (const body of bodies) insert.run(body, nowMs);
     });
