@@ -14,6 +14,11 @@ export const errorCatalogue = {
   BOT_LOAD_FAILED: "The bot module could not be loaded",
   GRAPH_REQUEST_FAILED: "A Graph API call failed",
   CLI_USAGE: "The command line is not valid",
+  DELIVERY_LOG_LOCKED: "Another live process owns the delivery log directory",
+  DELIVERY_LOG_POSITION_INVALID: "A position given to the delivery log is not one of its record boundaries",
+  DELIVERY_LOG_FAILED: "A delivery log write or fdatasync failed; the log accepts no more appends",
+  DELIVERY_LOG_CORRUPT: "A delivery log record already acknowledged as durable fails its checks",
+  DELIVERY_LOG_CLOSED: "The delivery log was used after close()",
 } as const;
 
 export type ErrorCode = keyof typeof errorCatalogue;
