@@ -110,10 +110,11 @@ async function assemble(io: LogFs, options: DeliveryLogOptions, segmentBytes: nu
     },
     release: async (upTo) => {
       checkOpen();
+      // Behind the release point: a consumer confirming an older cursor again; nothing to do.
+      if (comparePositions(upTo, releasedTo) <= 0) return;
       if (comparePositions(upTo, readableEnd) > 0 || !chain.some((h) => h.segment === upTo.segment)) {
         throw new WahookError("DELIVERY_LOG_POSITION_INVALID", `cannot release the delivery log up to ${formatPosition(upTo)}: the live records lie between ${formatPosition(releasedTo)} and ${formatPosition(readableEnd)}`);
       }
-      if (comparePositions(upTo, releasedTo) <= 0) return;
       unreleasedBytes -= bytesBetween(releasedTo, upTo);
       releasedTo = upTo;
       const done: Promise<void>[] = [];
