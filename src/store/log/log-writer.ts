@@ -95,9 +95,24 @@ export function createLogWriter(deps: WriterDeps): LogWriter {
       if (!writing && queue.length > 0 && mayWrite && !barrier) void runWrite();
       if (!syncing && written.length > 0) void runSync();
     }
-    if (queue.length === 0 && !writing && !syncing && written.length === 0) {
+    if (queue.length === 0 && !writing && !syncing && written.length === 0 && !scheduled) {
       for (const done of drains.splice(0)) done();
     }
+  };
+
+  /**
+   * An idle writer starts on the next turn of the event loop, not at the first append: all the
+   * appends of this turn (requests whose bodies completed together, callers resumed by the same
+   * fdatasync) then share one write. A busy writer collects the next round meanwhile anyway.
+   */
+  let scheduled = false;
+  const schedulePump = (): void => {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(() => {
+      scheduled = false;
+      pump();
+    });
   };
 
   /** Takes what fits into the active segment, first moving to the next segment or growing an empty one if needed. */
@@ -192,7 +207,7 @@ export function createLogWriter(deps: WriterDeps): LogWriter {
         const waiter: Waiter = { remaining: bodies.length, next: { segment: 0, offset: 0 }, bytes: 0, resolve, reject };
         unsettled.add(waiter);
         for (const body of bodies) queue.push({ body, waiter });
-        pump();
+        schedulePump();
       });
     },
     drain: () => new Promise<void>((resolve) => {
