@@ -18,7 +18,11 @@ export interface DeliveryLogOptions {
   segmentBytes?: number;
   /** pre-written segments kept ahead of the writer; default 2 */
   spareSegments?: number;
-  /** let the next write run during an fdatasync; default false (docs/BENCHMARKS.md: no gain measured) */
+  /**
+   * let the next write run during an fdatasync; default false. bench/log-append.mjs (64 callers in
+   * a closed loop) showed no gain beyond its run-to-run noise: every caller is already waiting in
+   * the current round, so nobody arrives to be written early, and the fdatasync still serializes.
+   */
   overlapWrites?: boolean;
   /** fault injection: any operation replaced, the rest from node:fs */
   fs?: Partial<LogFs>;
