@@ -99,4 +99,11 @@ describe("delivery log recovery", () => {
     expect(texts(await readAll(third, first))).toHaveLength(36);
     await third.close();
   });
+
+  it("reports an I/O failure while opening as STORE_UNAVAILABLE, and leaves no lock behind", async () => {
+    const dir = tempLogDir();
+    const failing = openSmall(dir, undefined, { fs: { readdir: () => Promise.reject(Object.assign(new Error("EIO: i/o error, scandir"), { code: "EIO" })) } });
+    await expect(failing).rejects.toMatchObject({ code: "STORE_UNAVAILABLE", message: expect.stringContaining("EIO") });
+    await (await openSmall(dir, undefined)).close();
+  });
 });

@@ -49,14 +49,20 @@ export async function openDeliveryLog(options: DeliveryLogOptions): Promise<Open
   } catch (error) {
     throw new WahookError("STORE_UNAVAILABLE", `cannot create the delivery log directory ${dir}: ${(error as Error).message}`, { cause: error });
   }
-  const releaseLock = await acquireLock(dir, { io, self: options.lock?.self ?? (await currentOwner(io)), probe: options.lock?.probe ?? ((pid) => probeProcess(io, pid)) });
+  const releaseLock = await acquireLock(dir, { io, self: options.lock?.self ?? (await currentOwner(io)), probe: options.lock?.probe ?? ((pid) => probeProcess(io, pid)) }).catch((error: unknown) => {
+    throw unavailable(dir, error);
+  });
   try {
     return await assemble(io, options, segmentBytes, releaseLock);
   } catch (error) {
     await releaseLock().catch(() => undefined);
-    throw error;
+    throw unavailable(dir, error);
   }
 }
+
+/** Our own errors pass; an I/O failure while opening means the log cannot be used (the integrator falls back). */
+const unavailable = (dir: string, error: unknown): Error =>
+  error instanceof WahookError ? error : new WahookError("STORE_UNAVAILABLE", `cannot open the delivery log in ${dir}: ${(error as Error).message}`, { cause: error });
 
 async function assemble(io: LogFs, options: DeliveryLogOptions, segmentBytes: number, releaseLock: () => Promise<void>): Promise<OpenDeliveryLog> {
   const { dir } = options;
