@@ -69,22 +69,17 @@ export function createApp(options: AppOptions): App {
     },
     { maxInFlight: 8 },
   );
-  // Deliveries waiting for their 200 come first: background ticks wait while 16 or more are in
-  // flight (a closed-loop flood), for at most 100 ms at a time, so replies still move.
-  const gate = createLoadGate({ busyAt: 16, maxWaitMs: 100 });
+  // Deliveries waiting for their 200 come first: while 16 or more are in flight (a flood), and
+  // 2 ms after, background ticks get 10% of the time, waiting at most 500 ms (load-gate.ts).
+  const gate = createLoadGate({ busyAt: 16, holdMs: 2, share: 0.1, maxWaitMs: 500 });
   const accept = async (body: Buffer) => {
-    gate.enter();
-    try {
-      await committer.submit(body);
-    } finally {
-      gate.leave();
-    }
+    await committer.submit(body);
     expandLoop.wake();
   };
   const receiver = createReceiver({ verifyToken: config.verifyToken, appSecrets: config.appSecrets, accept, metrics, logger: log });
   const expander = createExpander({ store, runtime, metrics, phoneNumberId: config.phoneNumberId, batchSize: 256, onNewMessages: () => botLoop.wake() });
-  const expandLoop = createLoop({ name: "expand", tick: expander.tick, idleMs, logger: log, beforeTick: gate.quiet });
-  const { route, webhook } = createRouter({ receiver, webhookPath: options.webhookPath ?? "/webhook", maxBodyBytes: config.maxBodyBytes, metrics, logger: log, ready: () => store.ping(), newRequestId: runtime.newId });
+  const expandLoop = createLoop({ name: "expand", tick: gate.paced(expander.tick), idleMs, logger: log, beforeTick: gate.quiet });
+  const { route, webhook } = createRouter({ receiver, webhookPath: options.webhookPath ?? "/webhook", maxBodyBytes: config.maxBodyBytes, metrics, logger: log, ready: () => store.ping(), newRequestId: runtime.newId, load: gate });
 
   // A send must end well inside its lease, or another instance could claim and send it again.
   const graphTimeoutMs = Math.min(config.graphTimeoutMs, Math.floor(config.leaseMs / 2));
@@ -102,7 +97,7 @@ export function createApp(options: AppOptions): App {
     store, graph, runtime, metrics, workerId, leaseMs: config.leaseMs, ratePerSecond: config.sendRatePerSecond, maxAgeMs: config.messageMaxAgeMs,
     retryMaxDelayMs: config.retryMaxDelayMs, concurrency: sendConcurrency, sendConfirmWaitMs: config.sendConfirmWaitMs, signal: shutdown.signal, onSettled: () => sendLoop?.wake(),
   });
-  const sendLoop = sender ? createLoop({ name: "outbox", tick: sender.tick, idleMs, logger: log, beforeTick: gate.quiet }) : undefined;
+  const sendLoop = sender ? createLoop({ name: "outbox", tick: gate.paced(sender.tick), idleMs, logger: log, beforeTick: gate.quiet }) : undefined;
 
   const dispatcher = createDispatcher({
     store, bot: options.bot ?? echoUpper, runtime, metrics, workerId, leaseMs: config.leaseMs, maxAttempts: config.botMaxAttempts,
@@ -115,7 +110,7 @@ export function createApp(options: AppOptions): App {
       ? (item) => void graph.markRead(item.phoneNumberId, item.messageId, { typing: config.markRead === "typing" }).catch(() => undefined)
       : undefined,
   });
-  const botLoop = createLoop({ name: "bot", tick: dispatcher.tick, idleMs, logger: log, beforeTick: gate.quiet });
+  const botLoop = createLoop({ name: "bot", tick: gate.paced(dispatcher.tick), idleMs, logger: log, beforeTick: gate.quiet });
 
   // Keys are kept past Meta's 7 days of retries, then pruned in small batches.
   const pruneBatch = 500;

@@ -1,46 +1,109 @@
 /**
  * How busy the webhook is, for the background stages (expansion, bot, sender) to give way. A
  * delivery is "in flight" from its body being read until its answer; Meta waits on each one and
- * retries slow answers, while a reply that starts a few milliseconds later costs nothing. So when
- * many deliveries are in flight, a background tick waits until they drop below the threshold,
- * but never longer than maxWaitMs: under a sustained flood the bot still moves every maxWaitMs.
+ * retries slow answers, while a reply that starts a few milliseconds later costs nothing.
+ *
+ * The webhook is busy while `busyAt` or more deliveries are in flight, and for `holdMs` after they
+ * drop below that. The hold is what makes a closed-loop flood visible: when a group commit
+ * answers 50 waiting requests at once, the count falls to zero for the ~0.1 ms their clients take
+ * to send the next ones, which then sit unread in socket buffers where no counter sees them.
+ *
+ * While it is busy, background ticks share the core by a duty cycle: each tick's duration is
+ * charged, and ticks wait until background work has used at most `share` of the time since (one
+ * account for all loops). Without that, every tick ran whole (256 deliveries expanded, 64 bot
+ * items) and the full server acked 0.14x the reference while the receive path alone made 0.49x.
+ * A wait never exceeds maxWaitMs, and a quiet webhook never waits: at a steady rate below the
+ * core's capacity fewer than `busyAt` are in flight and background runs at full speed. Under a
+ * sustained flood the journal holds the backlog, and the bot still moves.
  */
 export interface LoadGate {
   enter(): void;
   leave(): void;
-  /** resolves when fewer than `busyAt` deliveries are in flight, or after maxWaitMs */
+  /** resolves at once while the webhook is quiet; while busy, once the duty cycle allows a tick (at most maxWaitMs) */
   quiet(): Promise<void>;
+  /** wraps a background tick so that its duration is charged to the duty cycle */
+  paced<T>(tick: () => Promise<T>): () => Promise<T>;
 }
 
-export function createLoadGate(options: { busyAt: number; maxWaitMs: number }): LoadGate {
+export interface LoadGateOptions {
+  busyAt: number;
+  holdMs: number;
+  /** the fraction of time background ticks may take while the webhook is busy, 0 < share <= 1 */
+  share: number;
+  maxWaitMs: number;
+  /** a monotonic clock in ms; defaults to performance.now */
+  nowMs?: () => number;
+}
+
+export function createLoadGate(options: LoadGateOptions): LoadGate {
+  const now = options.nowMs ?? (() => performance.now());
   let inFlight = 0;
-  let waiting: (() => void)[] = [];
-  const release = () => {
-    const ready = waiting;
-    waiting = [];
-    for (const resolve of ready) resolve();
+  // Infinity while busy; afterwards the time the hold ends.
+  let busyUntilMs = -Infinity;
+  // Background ticks have been paid for up to here: a tick of d ms moves it d * (1 - share) / share on.
+  let paidUntilMs = -Infinity;
+  // Ticks under way: while busy, one at a time, or the loops waiting for the same moment would
+  // all start at once and take three times the share.
+  let running = 0;
+  let onQuieter = new Set<() => void>();
+  const recheckAll = () => {
+    const waiting = onQuieter;
+    onQuieter = new Set();
+    for (const recheck of waiting) recheck();
   };
+
+  const readyAt = (t: number) => (inFlight < options.busyAt && t >= busyUntilMs) || (t >= paidUntilMs && running === 0);
+
   return {
     enter() {
       inFlight += 1;
+      if (inFlight >= options.busyAt) busyUntilMs = Infinity;
     },
     leave() {
       inFlight -= 1;
-      if (inFlight < options.busyAt && waiting.length > 0) release();
+      if (inFlight < options.busyAt && busyUntilMs === Infinity) {
+        busyUntilMs = now() + options.holdMs;
+        recheckAll();
+      }
     },
-    quiet() {
-      if (inFlight < options.busyAt) return Promise.resolve();
-      return new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          waiting = waiting.filter((w) => w !== done);
-          resolve();
-        }, options.maxWaitMs);
-        const done = () => {
+    async quiet() {
+      // A tick that just ended ran ahead of the poll phase: requests that arrived meanwhile are
+      // still unread, and the count would say quiet. setImmediate runs after the poll phase.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      const startedMs = now();
+      if (readyAt(startedMs)) return;
+      const deadlineMs = startedMs + options.maxWaitMs;
+      await new Promise<void>((resolve) => {
+        let timer: NodeJS.Timeout | undefined;
+        const check = () => {
           clearTimeout(timer);
-          resolve();
+          onQuieter.delete(check);
+          const t = now();
+          if (t >= deadlineMs || readyAt(t)) return resolve();
+          // Busy, or another tick running: leave() and the tick's end recheck. Otherwise a timer
+          // at the end of the hold or of the paid time; the deadline bounds everything.
+          if (busyUntilMs === Infinity || running > 0) onQuieter.add(check);
+          const nextMs = Math.min(deadlineMs, running > 0 ? deadlineMs : paidUntilMs, busyUntilMs === Infinity ? deadlineMs : busyUntilMs);
+          timer = setTimeout(check, Math.max(0, nextMs - t));
         };
-        waiting.push(done);
+        check();
       });
+    },
+    paced(tick) {
+      return async () => {
+        const startedMs = now();
+        running += 1;
+        try {
+          return await tick();
+        } finally {
+          running -= 1;
+          const endedMs = now();
+          const owedMs = ((endedMs - startedMs) * (1 - options.share)) / options.share;
+          // Capped: ticks run back to back while the webhook was quiet must not stall it later.
+          paidUntilMs = Math.min(Math.max(paidUntilMs, endedMs) + owedMs, endedMs + options.maxWaitMs);
+          recheckAll();
+        }
+      };
     },
   };
 }

@@ -1,6 +1,6 @@
 // One function per kind of cell. Each starts its own server process(es) and stops them after.
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -22,23 +22,50 @@ export function wahookEnv({ database, graphUrl }) {
 }
 
 const tempDb = () => join(mkdtempSync(join(tmpdir(), "wahook-bench-db-")), "wahook.db");
+const wamidsOf = (body, ids) => {
+  for (const entry of JSON.parse(body.toString("utf8")).entry ?? []) {
+    for (const change of entry.changes ?? []) for (const message of change.value?.messages ?? []) ids.add(message.id);
+  }
+};
 /**
- * Distinct wamids the store holds after a cell: inbox rows plus the messages of deliveries still
- * in the journal (acknowledged, not yet expanded: the receive-only cell never expands).
+ * Distinct wamids the store holds after a cell (its server stopped): inbox rows plus the messages
+ * of deliveries acknowledged but not yet expanded, in the delivery log after the database's
+ * cursor or in journal rows (the receive-only cell never expands).
  */
-const recordedWamids = (path) => {
+const recordedWamids = async (path) => {
   const db = new Database(path, { readonly: true });
+  let pending = 0;
+  const ids = new Set();
+  let cursor;
   try {
-    const ids = new Set(db.prepare("select message_id from wahook_inbox").pluck().all());
+    for (const id of db.prepare("select message_id from wahook_inbox").pluck().iterate()) ids.add(id);
     for (const body of db.prepare("select body from wahook_deliveries").pluck().iterate()) {
-      for (const entry of JSON.parse(body.toString("utf8")).entry ?? []) {
-        for (const change of entry.changes ?? []) for (const message of change.value?.messages ?? []) ids.add(message.id);
-      }
+      pending += 1;
+      wamidsOf(body, ids);
     }
-    return { ids: ids.size, journal: db.prepare("select count(*) from wahook_deliveries").pluck().get() };
+    const row = db.prepare("select segment, offset from wahook_log_cursor where id = 1").get();
+    cursor = row && { segment: Number(row.segment), offset: Number(row.offset) };
   } finally {
     db.close();
   }
+  if (cursor && existsSync(`${path}.deliveries`)) {
+    const { openDeliveryLog } = await import("../../dist/store/log/delivery-log.js");
+    const log = await openDeliveryLog({ dir: `${path}.deliveries`, start: cursor });
+    try {
+      for (let at = cursor; ; ) {
+        const records = await log.read(at, { maxRecords: 4096, maxBytes: 64 * 1024 * 1024 });
+        if (records.length === 0) break;
+        for (const record of records) {
+          pending += 1;
+          wamidsOf(record.body, ids);
+        }
+        at = records[records.length - 1].next;
+      }
+    } finally {
+      await log.close();
+    }
+  }
+  return { ids: ids.size, journal: pending };
 };
 
 const SERVERS = {
@@ -71,7 +98,7 @@ export async function ackCell(kind, shape, { files, warmSeconds, seconds, connec
     // A wrapped file repeats wamids (like Meta's retries): count each distinct one acked once.
     const distinct = (run, lines) => Math.min(run.requests - run.non2xx, lines) * perBody;
     const acked = distinct(warm, files[shape].warmCount) + distinct(result, files[shape].measureCount);
-    const held = recordedWamids(database);
+    const held = await recordedWamids(database);
     notes.push(`${held.ids.toLocaleString("en-US")} distinct wamids recorded (${held.journal.toLocaleString("en-US")} deliveries still journaled) for ${acked.toLocaleString("en-US")} distinct acked${held.ids >= acked ? "" : " (MISSING)"}`);
     if (warm.wraps + result.wraps > 0) notes.push(`body file wrapped ${warm.wraps + result.wraps}x: later requests repeated message ids, as Meta's retries do`);
     rmSync(join(database, ".."), { recursive: true, force: true });

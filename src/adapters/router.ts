@@ -22,6 +22,8 @@ export interface RouterOptions {
   /** throws when a dependency (the store) does not answer */
   ready: () => Promise<void>;
   newRequestId: () => string;
+  /** told of every POST from its headers to its answer, so background work can give way (load-gate.ts) */
+  load?: { enter(): void; leave(): void };
 }
 
 export const tooLarge = (maxBodyBytes: number): Answer => ({
@@ -35,6 +37,17 @@ export function createRouter(options: RouterOptions) {
   const webhook = async (request: HttpRequestLike, query: string): Promise<Answer> => {
     if (request.method === "GET") return receiver.handshake(new URLSearchParams(query));
     if (request.method !== "POST") return { ...jsonError(405, "method_not_allowed", "Use GET (handshake) or POST (events)."), headers: { allow: "GET, POST" } };
+    if (!options.load) return post(request);
+    // From the headers on, not from the body's end: a body still arriving is load already.
+    options.load.enter();
+    try {
+      return await post(request);
+    } finally {
+      options.load.leave();
+    }
+  };
+
+  const post = async (request: HttpRequestLike): Promise<Answer> => {
     const raw = await request.readBody(options.maxBodyBytes);
     if (!raw.ok) {
       metrics.requests.inc({ method: "POST", status: raw.reason === "too-large" ? 413 : 400 });

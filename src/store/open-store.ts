@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import type { DatabaseTarget } from "../config.js";
 import { WahookError } from "../errors.js";
 import type { Store } from "./store.js";
@@ -23,7 +24,11 @@ const sqliteStore = (path: string, options: OpenStoreOptions): Store => {
     busyTimeoutMs: options.statementTimeoutMs,
     ...(options.onError ? { onError: (message: string) => options.onError?.(new Error(message)) } : {}),
   });
-  return createKyselyStore(db, "sqlite", { sync, journalNow });
+  const report = (message: string) => options.onError?.(new Error(message));
+  // Beside the database, named after it: the two belong together (journal-log.ts refuses a log
+  // whose database has no record of it).
+  const logDir = path === ":memory:" ? undefined : `${resolve(path)}.deliveries`;
+  return createKyselyStore(db, "sqlite", { sync, journalNow, report, ...(logDir ? { logDir } : {}) });
 };
 
 /**

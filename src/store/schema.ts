@@ -103,6 +103,13 @@ export interface DeliveriesTable {
   expand_error: string | null;
 }
 
+/** The one row (id 1) saying how far the SQLite store has expanded its delivery log (store/log/). */
+export interface LogCursorTable {
+  id: number;
+  segment: number;
+  offset: number;
+}
+
 /** Token bucket per business number, in micro-tokens so all arithmetic is integer in both dialects. */
 export interface SendRateTable {
   phone_number_id: string;
@@ -128,6 +135,7 @@ export interface Database {
   wahook_webhook_errors: WebhookErrorsTable;
   wahook_send_rate: SendRateTable;
   wahook_deliveries: DeliveriesTable;
+  wahook_log_cursor: LogCursorTable;
   wahook_migrations: MigrationsTable;
 }
 

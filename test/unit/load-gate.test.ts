@@ -1,49 +1,126 @@
-import { describe, expect, it, vi } from "vitest";
-import { createLoadGate } from "../../src/load-gate.js";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { createLoadGate, type LoadGateOptions } from "../../src/load-gate.js";
 import { createLoop } from "../../src/loop.js";
 import { silentLogger } from "../../src/runtime.js";
 
-const settled = async (p: Promise<void>) => {
-  let done = false;
-  void p.then(() => (done = true));
-  await new Promise((resolve) => setImmediate(resolve));
-  return done;
+// Fake timers drive setTimeout, setImmediate and Date; the gate's clock reads Date.now.
+beforeEach(() => void vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "setImmediate", "Date"] }));
+afterEach(() => void vi.useRealTimers());
+
+const gateWith = (options: Partial<LoadGateOptions> = {}) =>
+  createLoadGate({ busyAt: 2, holdMs: 2, share: 0.1, maxWaitMs: 10_000, nowMs: () => Date.now(), ...options });
+
+const watch = (p: Promise<void>) => {
+  const state = { done: false };
+  void p.then(() => (state.done = true));
+  return state;
 };
 
+const enterTimes = (gate: ReturnType<typeof gateWith>, n: number) => {
+  for (let i = 0; i < n; i += 1) gate.enter();
+};
+
+/** a 10 ms background tick: at a 10% share it owes 90 ms */
+const owe90ms = (gate: ReturnType<typeof gateWith>) => gate.paced(async () => void (await vi.advanceTimersByTimeAsync(10)))();
+
 describe("load gate", () => {
-  it("lets background work through at once while few deliveries are in flight", async () => {
-    const gate = createLoadGate({ busyAt: 2, maxWaitMs: 10_000 });
+  it("lets background work through while few deliveries are in flight", async () => {
+    const gate = gateWith();
     gate.enter();
-    expect(await settled(gate.quiet())).toBe(true);
+    const q = watch(gate.quiet());
+    await vi.advanceTimersByTimeAsync(0);
+    expect(q.done).toBe(true);
   });
 
-  it("holds it while many are in flight and releases it when they drop below the threshold", async () => {
-    const gate = createLoadGate({ busyAt: 2, maxWaitMs: 10_000 });
-    gate.enter();
-    gate.enter();
-    const waiting = gate.quiet();
-    expect(await settled(waiting)).toBe(false);
+  it("while busy, and for holdMs after, makes a tick wait for the time the last one owes", async () => {
+    const gate = gateWith({ holdMs: 5 });
+    enterTimes(gate, 2);
+    await owe90ms(gate);
+    const q = watch(gate.quiet());
+    await vi.advanceTimersByTimeAsync(50);
+    expect(q.done).toBe(false);
     gate.leave();
-    expect(await settled(waiting)).toBe(true);
+    await vi.advanceTimersByTimeAsync(4);
+    // below the threshold, but a flood's next requests may still be unread: the hold is not over
+    expect(q.done).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(q.done).toBe(true);
   });
 
-  it("never holds it longer than maxWaitMs, so a sustained flood still lets replies move", async () => {
-    vi.useFakeTimers();
-    try {
-      const gate = createLoadGate({ busyAt: 1, maxWaitMs: 100 });
-      gate.enter();
-      let done = false;
-      void gate.quiet().then(() => (done = true));
-      await vi.advanceTimersByTimeAsync(99);
-      expect(done).toBe(false);
-      await vi.advanceTimersByTimeAsync(1);
-      expect(done).toBe(true);
-    } finally {
-      vi.useRealTimers();
-    }
+  it("stays closed when the deliveries come back within the hold", async () => {
+    const gate = gateWith({ holdMs: 5 });
+    enterTimes(gate, 2);
+    await owe90ms(gate);
+    const q = watch(gate.quiet());
+    gate.leave();
+    await vi.advanceTimersByTimeAsync(3);
+    gate.enter();
+    await vi.advanceTimersByTimeAsync(20);
+    expect(q.done).toBe(false);
+  });
+
+  it("looks after the poll phase: requests read in this turn count before it decides", async () => {
+    const gate = gateWith();
+    await owe90ms(gate);
+    // Requests that arrived while the last tick ran are read before the check phase.
+    setImmediate(() => enterTimes(gate, 2));
+    const q = watch(gate.quiet());
+    await vi.advanceTimersByTimeAsync(50);
+    expect(q.done).toBe(false);
+  });
+
+  it("while busy, gives background ticks `share` of the time: a 10 ms tick at 10% waits 90 ms", async () => {
+    const gate = gateWith();
+    enterTimes(gate, 2);
+    await owe90ms(gate);
+    const q = watch(gate.quiet());
+    await vi.advanceTimersByTimeAsync(89);
+    expect(q.done).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(q.done).toBe(true);
+  });
+
+  it("while busy, lets one tick run at a time, so several loops do not take several shares", async () => {
+    const gate = gateWith();
+    enterTimes(gate, 2);
+    let finish: () => void = () => undefined;
+    const running = gate.paced(() => new Promise<void>((resolve) => (finish = resolve)))();
+    const q = watch(gate.quiet());
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(q.done).toBe(false);
+    finish();
+    await running;
+    // it ran 1 s, so 9 s are owed; the wait is bounded by maxWaitMs (10 s from the quiet() call)
+    await vi.advanceTimersByTimeAsync(8_999);
+    expect(q.done).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(q.done).toBe(true);
+  });
+
+  it("charges a tick that ran while quiet at most maxWaitMs", async () => {
+    const gate = gateWith({ maxWaitMs: 30 });
+    await gate.paced(async () => void (await vi.advanceTimersByTimeAsync(1_000)))();
+    enterTimes(gate, 2);
+    const q = watch(gate.quiet());
+    await vi.advanceTimersByTimeAsync(29);
+    expect(q.done).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(q.done).toBe(true);
+  });
+
+  it("never holds a tick longer than maxWaitMs, so a sustained flood still lets replies move", async () => {
+    const gate = gateWith({ busyAt: 1, maxWaitMs: 100 });
+    gate.enter();
+    await gate.paced(async () => void (await vi.advanceTimersByTimeAsync(50)))();
+    const q = watch(gate.quiet());
+    await vi.advanceTimersByTimeAsync(99);
+    expect(q.done).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(q.done).toBe(true);
   });
 
   it("is awaited by a worker loop before each tick", async () => {
+    vi.useRealTimers();
     const order: string[] = [];
     let open: () => void = () => undefined;
     const loop = createLoop({

@@ -26,7 +26,7 @@ export async function depth(ctx: StoreContext): Promise<StoreDepth> {
     ])
     .executeTakeFirstOrThrow();
   return {
-    journalPending: Number(row.journal_pending),
+    journalPending: Number(row.journal_pending) + (ctx.log?.pending() ?? 0),
     inboxPending: Number(row.inbox_pending),
     inboxFailed: Number(row.inbox_failed),
     outboxPending: Number(row.outbox_pending),

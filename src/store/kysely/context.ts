@@ -1,5 +1,6 @@
 import type { Kysely } from "kysely";
 import type { Database, StoreDialect } from "../schema.js";
+import type { LogJournal } from "./journal-log.js";
 import { createStatements, type Statements } from "./statements.js";
 
 /**
@@ -15,6 +16,8 @@ export interface StoreContext {
   sync: () => Promise<void>;
   /** SQLite: the journal insert without Kysely when no transaction is open (sqlite/journal-writer.ts) */
   journalNow?: (bodies: readonly Buffer[], nowMs: number) => boolean;
+  /** SQLite on a file: the delivery log that journals before the 200 (journal-log.ts) */
+  log?: LogJournal;
   statements: Statements;
 }
 

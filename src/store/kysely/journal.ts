@@ -1,10 +1,9 @@
 import { CompiledQuery, sql } from "kysely";
 import type { WebhookEvent } from "../../events/types.js";
-import type { Expansion, RecordResult } from "../store.js";
+import type { Expansion } from "../store.js";
 import { chunk, durably, type StoreContext } from "./context.js";
-import { planRecord } from "./record-plan.js";
 import { JOURNAL_INSERT_SQL } from "../sqlite/journal-writer.js";
-import { recordPlanned } from "./record.js";
+import { expandInside } from "./journal-expand.js";
 
 
 const asBuffer = (bytes: Uint8Array): Buffer => (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
@@ -16,6 +15,7 @@ const asBuffer = (bytes: Uint8Array): Buffer => (Buffer.isBuffer(bytes) ? bytes 
  */
 export async function journal(ctx: StoreContext, bodies: readonly Uint8Array[], nowMs: number): Promise<void> {
   if (bodies.length === 0) return;
+  if (ctx.log && (await ctx.log.append(bodies.map(asBuffer)))) return;
   if (ctx.journalNow?.(bodies.map(asBuffer), nowMs)) return ctx.sync();
   await durably(ctx, (db) =>
     db.transaction().execute(async (trx) => {
@@ -30,28 +30,16 @@ export async function journal(ctx: StoreContext, bodies: readonly Uint8Array[], 
   );
 }
 
-const sum = (results: readonly RecordResult[]): RecordResult =>
-  results.reduce(
-    (a, r) => ({
-      messagesNew: a.messagesNew + r.messagesNew,
-      messagesDuplicate: a.messagesDuplicate + r.messagesDuplicate,
-      statusesNew: a.statusesNew + r.statusesNew,
-      statusesDuplicate: a.statusesDuplicate + r.statusesDuplicate,
-      errors: a.errors + r.errors,
-    }),
-    { messagesNew: 0, messagesDuplicate: 0, statusesNew: 0, statusesDuplicate: 0, errors: 0 },
-  );
-
-const describe = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(0, 500);
-
 /**
  * Oldest journal rows -> keyed records, and the rows leave the journal, in ONE transaction: a
  * crash before its commit leaves them to be expanded again, and the keys make that a no-op for
  * whatever a previous attempt already recorded. PostgreSQL instances skip each other's rows
  * (SKIP LOCKED). A body whose parse throws is marked and kept for an operator, never dropped.
+ * On a SQLite file the rows come first (another process journaled them while this one did not
+ * own the delivery log, or they predate it), then the log (journal-log.ts).
  */
 export async function expand(ctx: StoreContext, parse: (body: Uint8Array) => readonly WebhookEvent[], limit: number, nowMs: number): Promise<Expansion> {
-  return ctx.db.transaction().execute(async (trx) => {
+  const fromRows = await ctx.db.transaction().execute(async (trx) => {
     const rows = await trx
       .selectFrom("wahook_deliveries")
       .select(["id", "body"])
@@ -60,21 +48,14 @@ export async function expand(ctx: StoreContext, parse: (body: Uint8Array) => rea
       .limit(limit)
       .$if(ctx.rowLocks, (qb) => qb.forUpdate().skipLocked())
       .execute();
-    if (rows.length === 0) return { deliveries: 0, failed: 0, events: [], result: sum([]) };
-    const parsed: (readonly WebhookEvent[])[] = [];
-    const failed: { id: number; error: string }[] = [];
-    const done: number[] = [];
-    for (const row of rows) {
-      try {
-        parsed.push(parse(row.body));
-        done.push(Number(row.id));
-      } catch (error) {
-        failed.push({ id: Number(row.id), error: describe(error) });
-      }
-    }
-    const results = await recordPlanned(ctx, trx, planRecord(parsed, nowMs), nowMs);
-    for (const part of chunk(done)) await trx.deleteFrom("wahook_deliveries").where("id", "in", part).execute();
-    for (const f of failed) await trx.updateTable("wahook_deliveries").set({ expand_error: f.error }).where("id", "=", f.id).execute();
-    return { deliveries: rows.length, failed: failed.length, events: parsed.flat(), result: sum(results) };
+    if (rows.length === 0) return undefined;
+    const { expansion, failed, parsedIndexes } = await expandInside(ctx, trx, rows.map((row) => row.body), parse, nowMs);
+    const idOf = (index: number) => Number(rows[index]?.id);
+    for (const part of chunk(parsedIndexes.map(idOf))) await trx.deleteFrom("wahook_deliveries").where("id", "in", part).execute();
+    for (const f of failed) await trx.updateTable("wahook_deliveries").set({ expand_error: f.error }).where("id", "=", idOf(f.index)).execute();
+    return expansion;
   });
+  return fromRows ?? (await ctx.log?.expand(parse, limit, nowMs)) ?? EMPTY;
 }
+
+const EMPTY: Expansion = { deliveries: 0, failed: 0, events: [], result: { messagesNew: 0, messagesDuplicate: 0, statusesNew: 0, statusesDuplicate: 0, errors: 0 } };

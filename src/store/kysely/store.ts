@@ -13,6 +13,7 @@ import { settleOutboxItems } from "./outbox-settle.js";
 import { getOutbox, listAttempts, listOutbox, retryOutbox } from "./outbox-admin.js";
 import { pauseSends, takeSendTokens } from "./rate.js";
 import { expand, journal } from "./journal.js";
+import { createLogJournal } from "./journal-log.js";
 import { record } from "./record.js";
 import { listStatuses } from "./statuses.js";
 
@@ -20,14 +21,25 @@ import { listStatuses } from "./statuses.js";
  * The Store port over any Kysely instance of our schema: one query path for both dialects.
  * The store owns `db` and destroys it on close().
  */
-export function createKyselyStore(db: Kysely<Database>, dialect: StoreDialect, fast: Partial<Pick<StoreContext, "sync" | "journalNow">> = {}): Store {
-  const ctx = createContext(db, dialect, fast);
+export interface KyselyStoreOptions extends Partial<Pick<StoreContext, "sync" | "journalNow">> {
+  /** SQLite on a file: the delivery log's directory (journal-log.ts) */
+  logDir?: string;
+  /** problems worth an operator's attention that are not errors of a call (a log owned elsewhere) */
+  report?: (message: string) => void;
+}
+
+export function createKyselyStore(db: Kysely<Database>, dialect: StoreDialect, options: KyselyStoreOptions = {}): Store {
+  const ctx = createContext(db, dialect, options);
+  if (options.logDir) ctx.log = createLogJournal(ctx, { dir: options.logDir, report: options.report ?? (() => undefined) });
   let closed: Promise<void> | undefined;
   return {
     dialect,
     migrate: () => guard("migrate", "write", async () => void (await runMigrations(db, dialect, migrations, Date.now()))),
     ping: () => guard("ping", "read", () => ping(ctx)),
-    close: () => (closed ??= db.destroy()),
+    close: () => (closed ??= (async () => {
+      await ctx.log?.close();
+      await db.destroy();
+    })()),
 
     journal: (bodies, nowMs) => guard("journal", "write", () => journal(ctx, bodies, nowMs)),
     expand: (parse, limit, nowMs) => guard("expand", "write", () => expand(ctx, parse, limit, nowMs)),
