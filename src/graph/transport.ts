@@ -56,17 +56,19 @@ export function createGraphTransport(options: GraphTransportOptions): GraphTrans
   const root = `${options.baseUrl.replace(/\/+$/, "")}/${encodeURIComponent(options.apiVersion)}`;
   const authorization = `Bearer ${token}`;
 
-  const request = (url: string, { method, json, signal, timeoutMs = options.timeoutMs }: GraphRequest) => {
+  const request = async (url: string, { method, json, signal, timeoutMs = options.timeoutMs }: GraphRequest): Promise<GraphResponse> => {
     // The timeout covers the whole exchange including the body, since fetch honours the signal while reading.
-    const timeout = AbortSignal.timeout(timeoutMs);
+    const exchange = exchangeSignal(timeoutMs, signal);
     const headers: Record<string, string> = { authorization };
     if (json !== undefined) headers["content-type"] = "application/json";
-    return options.fetch(url, {
-      method,
-      headers,
-      body: json,
-      signal: signal === undefined ? timeout : AbortSignal.any([timeout, signal]),
-    });
+    let response: GraphResponse;
+    try {
+      response = await options.fetch(url, { method, headers, body: json, signal: exchange.signal });
+    } catch (error) {
+      exchange.done();
+      throw error;
+    }
+    return endsExchange(response, exchange.done);
   };
 
   return {
@@ -74,6 +76,64 @@ export function createGraphTransport(options: GraphTransportOptions): GraphTrans
     request,
     redact: (text) => text.split(token).join("[redacted]"),
     secure: root.startsWith("https:"),
+  };
+}
+
+/**
+ * The signal of one exchange: aborted after timeoutMs (a TimeoutError, like AbortSignal.timeout)
+ * or when the caller's signal aborts (its reason). done() clears both as soon as the exchange is
+ * over. Not AbortSignal.timeout + AbortSignal.any: the first keeps a timer per request for the
+ * full timeout after the answer came (15 s of timers and signals, so at a thousand sends a
+ * second they all outlive the young generation and fill the old one), and the second leaves an
+ * entry per request on the caller's long-lived shutdown signal (nodejs/node#55351). Together
+ * that was the end-to-end soak's RSS growth (docs/BENCHMARKS.md).
+ */
+function exchangeSignal(timeoutMs: number, outer: AbortSignal | undefined): { signal: AbortSignal; done(): void } {
+  const controller = new AbortController();
+  // Also once the exchange was aborted, so an answer whose body nobody reads leaves nothing behind.
+  const done = () => {
+    clearTimeout(timer);
+    outer?.removeEventListener("abort", onAbort);
+  };
+  const onAbort = () => {
+    done();
+    controller.abort(outer?.reason);
+  };
+  const timer = setTimeout(() => {
+    done();
+    controller.abort(new DOMException("The operation was aborted due to timeout", "TimeoutError"));
+  }, timeoutMs);
+  // Like AbortSignal.timeout: a pending request's timer alone never keeps the process alive.
+  timer.unref();
+  if (outer?.aborted) onAbort();
+  else outer?.addEventListener("abort", onAbort, { once: true });
+  return { signal: controller.signal, done };
+}
+
+/** The same answer, calling done() once its body was read to the end or failed (text() or iteration). */
+function endsExchange(response: GraphResponse, done: () => void): GraphResponse {
+  const body = response.body;
+  return {
+    status: response.status,
+    ok: response.ok,
+    headers: response.headers,
+    body:
+      body === null
+        ? null
+        : (async function* () {
+            try {
+              yield* body;
+            } finally {
+              done();
+            }
+          })(),
+    text: async () => {
+      try {
+        return await response.text();
+      } finally {
+        done();
+      }
+    },
   };
 }
 
