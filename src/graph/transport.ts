@@ -48,6 +48,32 @@ export interface GraphTransport {
   secure: boolean;
 }
 
+/**
+ * One exchange's signal: aborted by its timeout or by the caller's signal, and released by end().
+ * Not AbortSignal.timeout + AbortSignal.any: that timer cannot be cleared, so every call kept one
+ * armed for its full timeout; and on Node 20 a long-lived source (the app's shutdown signal, passed
+ * to every send) keeps an entry per signal combined with it, for ever: memory that grew with each
+ * send (measured: +6 MB per 100,000).
+ */
+function exchangeSignal(timeoutMs: number, caller: AbortSignal | undefined): { signal: AbortSignal; end(): void } {
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(caller?.reason);
+  const end = () => {
+    clearTimeout(timer);
+    caller?.removeEventListener("abort", onAbort);
+  };
+  // The reason fetch gives for AbortSignal.timeout, which classify.ts reports as a timeout.
+  const timer = setTimeout(() => {
+    controller.abort(new DOMException("The operation was aborted due to timeout", "TimeoutError"));
+    end();
+  }, timeoutMs);
+  // Like AbortSignal.timeout: the pending request keeps the process alive, not its timer.
+  timer.unref();
+  if (caller?.aborted) onAbort();
+  else caller?.addEventListener("abort", onAbort, { once: true });
+  return { signal: controller.signal, end };
+}
+
 export function createGraphTransport(options: GraphTransportOptions): GraphTransport {
   const token = options.accessToken;
   if (typeof token !== "string" || token.trim() === "") {
@@ -56,17 +82,21 @@ export function createGraphTransport(options: GraphTransportOptions): GraphTrans
   const root = `${options.baseUrl.replace(/\/+$/, "")}/${encodeURIComponent(options.apiVersion)}`;
   const authorization = `Bearer ${token}`;
 
-  const request = (url: string, { method, json, signal, timeoutMs = options.timeoutMs }: GraphRequest) => {
+  const request = async (url: string, { method, json, signal, timeoutMs = options.timeoutMs }: GraphRequest): Promise<GraphResponse> => {
     // The timeout covers the whole exchange including the body, since fetch honours the signal while reading.
-    const timeout = AbortSignal.timeout(timeoutMs);
+    const exchange = exchangeSignal(timeoutMs, signal);
     const headers: Record<string, string> = { authorization };
     if (json !== undefined) headers["content-type"] = "application/json";
-    return options.fetch(url, {
-      method,
-      headers,
-      body: json,
-      signal: signal === undefined ? timeout : AbortSignal.any([timeout, signal]),
-    });
+    let response: GraphResponse;
+    try {
+      response = await options.fetch(url, { method, headers, body: json, signal: exchange.signal });
+    } catch (error) {
+      exchange.end();
+      throw error;
+    }
+    const { status, ok, headers: answer, body } = response;
+    // A body read with text() ends the exchange; one streamed instead (media) ends at the timeout.
+    return { status, ok, headers: answer, body, text: () => response.text().finally(exchange.end) };
   };
 
   return {

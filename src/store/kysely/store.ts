@@ -5,8 +5,10 @@ import { migrations } from "../migrations/index.js";
 import { runMigrations } from "../migrations/migrate.js";
 import { depth, ping, prune, releaseLeases } from "./admin.js";
 import { createContext, type StoreContext } from "./context.js";
+import { statementTexts } from "./statements.js";
 import { guard } from "./errors.js";
-import { completeInboxItems, failInbox, getContactState, listInbox } from "./inbox.js";
+import { failInbox, getContactState, listInbox } from "./inbox.js";
+import { completeInboxItems } from "./inbox-complete.js";
 import { claimInbox } from "./inbox-claim.js";
 import { claimOutbox, deferOutboxItems, enqueue } from "./outbox.js";
 import { settleOutboxItems } from "./outbox-settle.js";
@@ -20,8 +22,14 @@ import { listStatuses } from "./statuses.js";
  * The Store port over any Kysely instance of our schema: one query path for both dialects.
  * The store owns `db` and destroys it on close().
  */
-export function createKyselyStore(db: Kysely<Database>, dialect: StoreDialect, fast: Partial<Pick<StoreContext, "sync" | "journalNow">> = {}): Store {
+export function createKyselyStore(
+  db: Kysely<Database>,
+  dialect: StoreDialect,
+  fast: Partial<Pick<StoreContext, "sync" | "journalNow">> & { nameStatements?: (texts: Iterable<string>) => void } = {},
+): Store {
   const ctx = createContext(db, dialect, fast);
+  // PostgreSQL: the compiled-once statements also run as named server-side statements (postgres/named-statements.ts).
+  fast.nameStatements?.(statementTexts(ctx.statements));
   let closed: Promise<void> | undefined;
   return {
     dialect,
