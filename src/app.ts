@@ -83,7 +83,11 @@ export function createApp(options: AppOptions): App {
 
   // A send must end well inside its lease, or another instance could claim and send it again.
   const graphTimeoutMs = Math.min(config.graphTimeoutMs, Math.floor(config.leaseMs / 2));
-  const sendConcurrency = 64;
+  // Up to 256 handlers and 256 sends in flight, claimed and committed in batches of at most 64:
+  // a claim or commit of one batch is under way while the others run, instead of each stage
+  // waiting for the whole pool. Bigger batches would hold a transaction (SQLite: the loop) longer.
+  const [workerConcurrency, workerBatchSize] = [256, 64];
+  const sendConcurrency = workerConcurrency;
   // node:http keep-alive unless a fetch was injected: Node's fetch costs ~4x the CPU per send.
   const graphHttp = options.graph === undefined && config.accessToken && !options.runtime?.fetch ? createHttpFetch({ maxSockets: sendConcurrency }) : undefined;
   const graph =
@@ -95,13 +99,13 @@ export function createApp(options: AppOptions): App {
 
   const sender = graph && createOutboxWorker({
     store, graph, runtime, metrics, workerId, leaseMs: config.leaseMs, ratePerSecond: config.sendRatePerSecond, maxAgeMs: config.messageMaxAgeMs,
-    retryMaxDelayMs: config.retryMaxDelayMs, concurrency: sendConcurrency, sendConfirmWaitMs: config.sendConfirmWaitMs, signal: shutdown.signal, onSettled: () => sendLoop?.wake(),
+    retryMaxDelayMs: config.retryMaxDelayMs, concurrency: sendConcurrency, batchSize: workerBatchSize, sendConfirmWaitMs: config.sendConfirmWaitMs, signal: shutdown.signal, onSettled: () => sendLoop?.wake(),
   });
   const sendLoop = sender ? createLoop({ name: "outbox", tick: gate.paced(sender.tick), idleMs, logger: log, beforeTick: gate.quiet }) : undefined;
 
   const dispatcher = createDispatcher({
     store, bot: options.bot ?? echoUpper, runtime, metrics, workerId, leaseMs: config.leaseMs, maxAttempts: config.botMaxAttempts,
-    retryMaxDelayMs: config.retryMaxDelayMs, batchSize: 64, signal: shutdown.signal,
+    retryMaxDelayMs: config.retryMaxDelayMs, batchSize: workerBatchSize, concurrency: workerConcurrency, signal: shutdown.signal,
     onSettled: () => {
       botLoop.wake();
       sendLoop?.wake();

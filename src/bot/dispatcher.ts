@@ -16,8 +16,13 @@ export interface DispatcherOptions {
   leaseMs: number;
   maxAttempts: number;
   retryMaxDelayMs: number;
-  /** contacts handled at once by this instance; also the most completions committed together */
+  /** the most items per claim and per completion commit (one transaction each) */
   batchSize: number;
+  /**
+   * contacts handled at once by this instance (default batchSize). Above batchSize, a claim and
+   * a commit can be under way while other handlers run, instead of the stages taking turns.
+   */
+  concurrency?: number;
   signal: AbortSignal;
   /** best-effort read receipt / typing indicator before the handler runs (MARK_READ) */
   beforeHandle?: (item: InboxItem) => void;
@@ -82,7 +87,7 @@ export function createDispatcher(options: DispatcherOptions) {
   };
 
   const pool = createWorkPool({
-    size: options.batchSize,
+    size: options.concurrency ?? options.batchSize,
     onSettled: options.onSettled,
     onError: (error) => runtime.logger.error({ err: error }, "could not settle an inbox item; it runs again when its lease expires"),
   });
@@ -94,7 +99,8 @@ export function createDispatcher(options: DispatcherOptions) {
     }
     // Every SQLite statement runs on the event loop: let the webhook's requests in between bursts.
     await nextTurn();
-    const items = await store.claimInbox({ workerId, nowMs: runtime.nowMs(), leaseMs: options.leaseMs, limit: pool.free() });
+    // One claim per tick, so the loop's gate (load-gate.ts) still paces the stage under a flood.
+    const items = await store.claimInbox({ workerId, nowMs: runtime.nowMs(), leaseMs: options.leaseMs, limit: Math.min(pool.free(), options.batchSize) });
     for (const item of items) pool.run(() => handle(item));
     return items.length;
   };

@@ -18,8 +18,10 @@ export interface OutboxWorkerOptions {
   ratePerSecond: number;
   maxAgeMs: number;
   retryMaxDelayMs: number;
-  /** sends in flight at once; also the most settles committed together */
+  /** sends in flight at once */
   concurrency: number;
+  /** the most rows per claim and per settle commit (one transaction each); default concurrency */
+  batchSize?: number;
   /**
    * SEND_CONFIRM_WAIT_MS: a send whose answer was never seen (its sender died, or the call timed
    * out) is repeated no earlier than this long after it started, so that Meta's `sent` status
@@ -40,8 +42,9 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
   const { store, graph, runtime, metrics, workerId } = options;
   const log = runtime.logger;
   const confirmWaitMs = options.sendConfirmWaitMs ?? 30_000;
+  const batchSize = options.batchSize ?? options.concurrency;
   // A failed batch leaves its rows leased: they are sent again when their leases expire.
-  const settlements = createGroupCommitter<OutboxSettlement, boolean>((batch) => store.settleOutboxItems(batch, workerId, runtime.nowMs()), { maxBatch: options.concurrency });
+  const settlements = createGroupCommitter<OutboxSettlement, boolean>((batch) => store.settleOutboxItems(batch, workerId, runtime.nowMs()), { maxBatch: batchSize });
 
   const send = async (item: OutboxItem) => {
     const startedAtMs = runtime.nowMs();
@@ -115,7 +118,8 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
     }
     // See nextTurn: the webhook's requests go first between bursts.
     await nextTurn();
-    const items = await store.claimOutbox({ workerId, nowMs: runtime.nowMs(), leaseMs: options.leaseMs, limit: pool.free() });
+    // One claim per tick, of at most batchSize: see the dispatcher.
+    const items = await store.claimOutbox({ workerId, nowMs: runtime.nowMs(), leaseMs: options.leaseMs, limit: Math.min(pool.free(), batchSize) });
     await dispatch(await hold(items));
     return items.length;
   };

@@ -31,6 +31,11 @@ const sqliteStore = (path: string, options: OpenStoreOptions): Store => {
   return createKyselyStore(db, "sqlite", { sync, journalNow, report, ...(logDir ? { logDir } : {}) });
 };
 
+const postgresStore = async (url: string, options: OpenStoreOptions): Promise<Store> => {
+  const { db, nameStatements } = await openPostgres(url, options);
+  return createKyselyStore(db, "postgres", { nameStatements });
+};
+
 /**
  * Opens the database a DatabaseTarget names and returns the Store, migrated unless told not to.
  * Throws STORE_UNAVAILABLE naming the path or (password-free) URL when it cannot be opened.
@@ -39,7 +44,7 @@ export async function openStore(target: DatabaseTarget, options: OpenStoreOption
   const store =
     target.kind === "sqlite"
       ? sqliteStore(target.path, options)
-      : createKyselyStore(await openPostgres(target.url, options), "postgres");
+      : await postgresStore(target.url, options);
   if (options.migrate === false) return store;
   try {
     await store.migrate();

@@ -19,6 +19,7 @@ describe("bot dispatcher: group-committed completions", () => {
   let batches: number[];
   let failNextBatch: boolean;
   let runs: string[];
+  let claimLimits: number[];
 
   /** The real store, counting completeInboxItems calls (and failing one when asked). */
   const counted = (): Store => ({
@@ -31,13 +32,17 @@ describe("bot dispatcher: group-committed completions", () => {
       }
       return store.completeInboxItems(completions, workerId, nowMs);
     },
+    claimInbox: (claim) => {
+      claimLimits.push(claim.limit);
+      return store.claimInbox(claim);
+    },
     getContactState: () => Promise.reject(new Error("the claim brings the state; no separate read")),
   });
 
-  const dispatcher = (bot: Bot, metrics = createMetrics()) =>
+  const dispatcher = (bot: Bot, metrics = createMetrics(), sizes: { batchSize: number; concurrency?: number } = { batchSize: 16 }) =>
     createDispatcher({
       store: counted(), bot, runtime: createRuntime({ nowMs: () => now, random: () => 0.5 }), metrics, workerId: "w1",
-      leaseMs: LEASE_MS, maxAttempts: 3, retryMaxDelayMs: 1000, batchSize: 16, signal: new AbortController().signal,
+      leaseMs: LEASE_MS, maxAttempts: 3, retryMaxDelayMs: 1000, ...sizes, signal: new AbortController().signal,
     });
 
   const echo: Bot = {
@@ -62,6 +67,7 @@ describe("bot dispatcher: group-committed completions", () => {
     batches = [];
     failNextBatch = false;
     runs = [];
+    claimLimits = [];
   });
   afterEach(() => store.close());
 
@@ -70,6 +76,31 @@ describe("bot dispatcher: group-committed completions", () => {
     expect(await tickAt(dispatcher(echo), T0)).toBe(5);
     expect(batches).toEqual([5]);
     expect(await replies()).toEqual(["a:HI A", "b:HI B", "c:HI C", "d:HI D", "e:HI E"]);
+  });
+
+  it("runs more handlers than one claim takes: claims of at most batchSize while up to concurrency run, completed in batches of at most batchSize", async () => {
+    await store.record([Array.from({ length: 10 }, (_, i) => textMessage(`c${i}-1`, `c${i}`))], T0);
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let running = 0;
+    const slow: Bot = {
+      name: "slow",
+      handle: async (ctx) => {
+        running += 1;
+        await released;
+        ctx.reply("done");
+      },
+    };
+    now = T0;
+    const d = dispatcher(slow, createMetrics(), { batchSize: 4, concurrency: 10 });
+    expect([await d.tick(), await d.tick(), await d.tick()]).toEqual([4, 4, 2]);
+    expect(claimLimits).toEqual([4, 4, 2]);
+    expect(running).toBe(10);
+    release();
+    await d.drain();
+    expect(Math.max(...batches)).toBeLessThanOrEqual(4);
+    expect(batches.reduce((x, y) => x + y, 0)).toBe(10);
+    expect(await replies()).toHaveLength(10);
   });
 
   it("gives handlers the contact state saved by the previous message, from the claim", async () => {

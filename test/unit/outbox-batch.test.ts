@@ -21,6 +21,7 @@ describe("outbox worker: group-committed settles", () => {
   let deferBatches: number[];
   let failNextSettle: boolean;
   let sent: string[];
+  let claimLimits: number[];
   const verdicts = new Map<string, GraphVerdict>();
 
   const graph: GraphClient = {
@@ -45,16 +46,20 @@ describe("outbox worker: group-committed settles", () => {
       }
       return store.settleOutboxItems(settlements, workerId, nowMs);
     },
+    claimOutbox: (claim) => {
+      claimLimits.push(claim.limit);
+      return store.claimOutbox(claim);
+    },
     deferOutboxItems: (items: readonly OutboxItem[], workerId: string, untilMs: number) => {
       deferBatches.push(items.length);
       return store.deferOutboxItems(items, workerId, untilMs);
     },
   });
 
-  const worker = (ratePerSecond = 1000) =>
+  const worker = (ratePerSecond = 1000, sizes: { concurrency: number; batchSize?: number } = { concurrency: 8 }) =>
     createOutboxWorker({
       store: counted(), graph, runtime: createRuntime({ nowMs: () => now, random: () => 0.5 }), metrics: createMetrics(), workerId: "live",
-      leaseMs: LEASE_MS, ratePerSecond, maxAgeMs: 86_400_000, retryMaxDelayMs: 1000, concurrency: 8, sendConfirmWaitMs: 5000,
+      leaseMs: LEASE_MS, ratePerSecond, maxAgeMs: 86_400_000, retryMaxDelayMs: 1000, ...sizes, sendConfirmWaitMs: 5000,
       signal: new AbortController().signal,
     });
 
@@ -70,6 +75,7 @@ describe("outbox worker: group-committed settles", () => {
     deferBatches = [];
     failNextSettle = false;
     sent = [];
+    claimLimits = [];
     verdicts.clear();
   });
   afterEach(() => store.close());
@@ -101,6 +107,31 @@ describe("outbox worker: group-committed settles", () => {
     await tickAt(w, T0 + 5000);
     expect(sent).toEqual(["one", "two", "one", "two"]);
     expect((await Promise.all(ids.map((id) => store.getOutbox(id)))).map((r) => [r?.state, r?.attempts])).toEqual([["sent", 1], ["sent", 1]]);
+  });
+
+  it("has more sends in flight than one claim takes: claims of at most batchSize while up to concurrency run, settled in batches of at most batchSize", async () => {
+    const texts = Array.from({ length: 10 }, (_, i) => `m${i}`);
+    await store.enqueue(texts.map((text) => draft(text)), T0);
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const sendOk = graph.sendMessage;
+    graph.sendMessage = async (phone, body, signal) => {
+      await released;
+      return sendOk(phone, body, signal);
+    };
+    try {
+      now = T0;
+      const w = worker(1000, { concurrency: 10, batchSize: 4 });
+      expect([await w.tick(), await w.tick(), await w.tick()]).toEqual([4, 4, 2]);
+      expect(claimLimits).toEqual([4, 4, 2]);
+      release();
+      await w.drain();
+    } finally {
+      graph.sendMessage = sendOk;
+    }
+    expect([...sent].sort()).toEqual([...texts].sort());
+    expect(Math.max(...settleBatches)).toBeLessThanOrEqual(4);
+    expect(settleBatches.reduce((x, y) => x + y, 0)).toBe(10);
   });
 
   it("gives back what the send rate does not cover in one store call", async () => {

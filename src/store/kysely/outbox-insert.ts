@@ -3,7 +3,7 @@ import { taggedBody } from "../../outbox/tag.js";
 import type { OutboxDraft } from "../store.js";
 import type { Database, StoreDialect } from "../schema.js";
 import { rowSet } from "./bound-lists.js";
-import { prepare } from "./prepared.js";
+import { prepare, type QueryRunner } from "./prepared.js";
 
 /**
  * The ids come first, so each message body is stored already tagged with `wahook:<its id>`
@@ -13,7 +13,7 @@ import { prepare } from "./prepared.js";
  * AUTOINCREMENT counter plus one, two...; inserting them advances the counter as usual.
  * PostgreSQL: taken from the identity column's own sequence, unique across instances.
  */
-function nextIds(db: Kysely<Database>, dialect: StoreDialect): (trx: Transaction<Database>, count: number) => Promise<number[]> {
+function nextIds(db: Kysely<Database>, dialect: StoreDialect): (trx: QueryRunner, count: number) => Promise<number[]> {
   if (dialect === "sqlite") {
     const last = prepare(db, [], () => sql<{ last: number }>`select coalesce((select seq from sqlite_sequence where name = 'wahook_outbox'), 0) as last`);
     return async (trx, count) => {
@@ -25,7 +25,7 @@ function nextIds(db: Kysely<Database>, dialect: StoreDialect): (trx: Transaction
   return async (trx, count) => (await take.run(trx, { count })).rows.map((row) => Number(row.id)).sort((a, b) => a - b);
 }
 
-const OUTBOX_ROW = { id: "bigint", phone_number_id: "text", recipient: "text", kind: "text", body: "text", source_message_id: "text", seq: "integer" } as const;
+export const OUTBOX_ROW = { id: "bigint", phone_number_id: "text", recipient: "text", kind: "text", body: "text", source_message_id: "text", seq: "integer" } as const;
 
 function insert(db: Kysely<Database>, dialect: StoreDialect) {
   const rows = rowSet(dialect, "outbox", OUTBOX_ROW);
@@ -59,6 +59,16 @@ export interface SourcedDraft {
   seq: number | null;
 }
 
+/** The rows to insert for these drafts, ids[i] for drafts[i], each body tagged with its id. */
+export const outboxRows = (drafts: readonly SourcedDraft[], ids: readonly number[]) =>
+  drafts.map(({ draft, sourceMessageId, seq }, i) => {
+    const id = ids[i] as number;
+    return {
+      id, phone_number_id: draft.phoneNumberId, recipient: draft.recipient, kind: draft.kind,
+      body: JSON.stringify(taggedBody(draft.kind, draft.body, id) ?? draft.body), source_message_id: sourceMessageId, seq,
+    };
+  });
+
 /**
  * Inserts outbox rows, due now, in one statement whatever their number, and returns the new ids
  * in draft order. A (source, seq) that exists already is skipped (and its id left unused).
@@ -66,13 +76,7 @@ export interface SourcedDraft {
 export async function insertOutbox(statements: OutboxInsertStatements, trx: Transaction<Database>, drafts: readonly SourcedDraft[], nowMs: number): Promise<number[]> {
   if (drafts.length === 0) return [];
   const ids = await statements.nextIds(trx, drafts.length);
-  const rows = drafts.map(({ draft, sourceMessageId, seq }, i) => {
-    const id = ids[i] as number;
-    return {
-      id, phone_number_id: draft.phoneNumberId, recipient: draft.recipient, kind: draft.kind,
-      body: JSON.stringify(taggedBody(draft.kind, draft.body, id) ?? draft.body), source_message_id: sourceMessageId, seq,
-    };
-  });
+  const rows = outboxRows(drafts, ids);
   const { insert: { rows: rowSetOf, statement } } = statements;
   const inserted = new Set((await statement.run(trx, { ...rowSetOf.bind(rows), nowMs })).rows.map((row) => Number(row.id)));
   return ids.filter((id) => inserted.has(id));

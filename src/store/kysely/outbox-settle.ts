@@ -1,7 +1,7 @@
-import { sql, type Kysely } from "kysely";
+import { sql, type Kysely, type QueryCreator } from "kysely";
 import type { OutboxSettlement } from "../store.js";
 import type { Database, StoreDialect } from "../schema.js";
-import { listValue, rowSet } from "./bound-lists.js";
+import { listValue, rowSet, type RowParam, type RowSet } from "./bound-lists.js";
 import type { StoreContext } from "./context.js";
 import { prepare } from "./prepared.js";
 import { lockWamids } from "./statuses.js";
@@ -13,33 +13,64 @@ const ATTEMPT_ROW = {
 } as const;
 
 /** Each row moves on by its own outcome: sent (with its wamid), pending again at retry_at_ms, failed or dead. */
+const markRows = (db: Kysely<Database> | QueryCreator<Database>, rows: RowSet<keyof typeof SETTLED_ROW>, p: Readonly<Record<"workerId" | "nowMs" | RowParam, never>>) =>
+  db
+    .updateTable("wahook_outbox")
+    .from(rows.table(p).as("r"))
+    .set((eb) => ({
+      state: sql`r.outcome_state`,
+      wamid: sql`case when r.outcome_state = 'sent' then r.sent_wamid else wahook_outbox.wamid end`,
+      next_attempt_at_ms: sql`coalesce(r.retry_at_ms, wahook_outbox.next_attempt_at_ms)`,
+      last_error_code: sql`case when r.outcome_state = 'sent' then wahook_outbox.last_error_code else r.error_code end`,
+      last_error_title: sql`case when r.outcome_state = 'sent' then wahook_outbox.last_error_title else r.error_title end`,
+      attempts: eb("wahook_outbox.attempts", "+", 1),
+      lease_owner: null,
+      lease_until_ms: null,
+      updated_at_ms: p.nowMs,
+    }))
+    .whereRef("wahook_outbox.id", "=", "r.outbox_id")
+    .where("wahook_outbox.lease_owner", "=", p.workerId)
+    .where("wahook_outbox.state", "=", "pending")
+    .returning(["wahook_outbox.id", "wahook_outbox.attempts"])
+    // Whether any status is stored for the row's (new) wamid: usually none (Meta's statuses come
+    // after the send returned), and then applying them can be skipped. Under PostgreSQL the
+    // wamids are locked (lockWamids), so no status for them can commit before we do.
+    .returning((eb) => eb.exists(eb.selectFrom("wahook_statuses as s").select("s.id").whereRef("s.wamid", "=", "wahook_outbox.wamid")).as("has_statuses"));
+
 function markSettled(db: Kysely<Database>, dialect: StoreDialect) {
   const rows = rowSet(dialect, "settled", SETTLED_ROW);
-  const statement = prepare(db, [...rows.names, "workerId", "nowMs"], (p) =>
-    db
-      .updateTable("wahook_outbox")
-      .from(rows.table(p).as("r"))
-      .set((eb) => ({
-        state: sql`r.outcome_state`,
-        wamid: sql`case when r.outcome_state = 'sent' then r.sent_wamid else wahook_outbox.wamid end`,
-        next_attempt_at_ms: sql`coalesce(r.retry_at_ms, wahook_outbox.next_attempt_at_ms)`,
-        last_error_code: sql`case when r.outcome_state = 'sent' then wahook_outbox.last_error_code else r.error_code end`,
-        last_error_title: sql`case when r.outcome_state = 'sent' then wahook_outbox.last_error_title else r.error_title end`,
-        attempts: eb("wahook_outbox.attempts", "+", 1),
-        lease_owner: null,
-        lease_until_ms: null,
-        updated_at_ms: p.nowMs,
-      }))
-      .whereRef("wahook_outbox.id", "=", "r.outbox_id")
-      .where("wahook_outbox.lease_owner", "=", p.workerId)
-      .where("wahook_outbox.state", "=", "pending")
-      .returning(["id", "attempts"])
-      // Whether any status is stored for the row's (new) wamid: usually none (Meta's statuses come
-      // after the send returned), and then applying them can be skipped. Under PostgreSQL the
-      // wamids are locked (lockWamids), so no status for them can commit before we do.
-      .returning((eb) => eb.exists(eb.selectFrom("wahook_statuses as s").select("s.id").whereRef("s.wamid", "=", "wahook_outbox.wamid")).as("has_statuses")),
-  );
+  const statement = prepare(db, [...rows.names, "workerId", "nowMs"], (p) => markRows(db, rows, p));
   return { rows, statement };
+}
+
+/**
+ * PostgreSQL: the mark and its attempt rows in ONE statement (a data-modifying CTE): a round trip
+ * less per batch. Each attempt row is numbered by the marked row's new attempt count, and rows
+ * whose lease was lost (not marked) get none.
+ */
+function markAndLog(db: Kysely<Database>) {
+  const rows = rowSet("postgres", "settled", SETTLED_ROW);
+  const { attempt: _numbered, ...logged } = ATTEMPT_ROW;
+  const attempts = rowSet("postgres", "attempts", logged);
+  const columns = Object.keys(ATTEMPT_ROW) as (keyof typeof ATTEMPT_ROW)[];
+  const statement = prepare(db, [...rows.names, ...attempts.names, "workerId", "nowMs"], (p) =>
+    db
+      .with("m", (qc) => markRows(qc, rows, p))
+      .with("a", (qc) =>
+        qc
+          .insertInto("wahook_attempts")
+          .columns(columns)
+          .expression((eb) =>
+            eb
+              .selectFrom(attempts.table(p).as("x"))
+              .innerJoin("m", "m.id", "x.outbox_id")
+              .select(columns.map((column) => (column === "attempt" ? "m.attempts" : (`x.${column}` as const)))),
+          ),
+      )
+      .selectFrom("m")
+      .select(["m.id", "m.attempts", "m.has_statuses"]),
+  );
+  return { rows, attempts, statement };
 }
 
 function insertAttempts(db: Kysely<Database>, dialect: StoreDialect) {
@@ -51,7 +82,11 @@ function insertAttempts(db: Kysely<Database>, dialect: StoreDialect) {
   return { rows, statement };
 }
 
-export const outboxSettleStatements = (db: Kysely<Database>, dialect: StoreDialect) => ({ mark: markSettled(db, dialect), attempts: insertAttempts(db, dialect) });
+export const outboxSettleStatements = (db: Kysely<Database>, dialect: StoreDialect) => ({
+  mark: markSettled(db, dialect),
+  attempts: insertAttempts(db, dialect),
+  markAndLog: dialect === "postgres" ? markAndLog(db) : undefined,
+});
 
 const settledRow = ({ item, outcome }: OutboxSettlement) => {
   const error = outcome.kind === "sent" ? null : outcome.error;
@@ -86,7 +121,7 @@ const sentWamids = (settlements: readonly OutboxSettlement[]): string[] =>
  */
 export async function settleOutboxItems(ctx: StoreContext, settlements: readonly OutboxSettlement[], workerId: string, nowMs: number): Promise<boolean[]> {
   if (settlements.length === 0) return [];
-  const { mark, attempts } = ctx.statements.outboxSettle;
+  const { mark, attempts, markAndLog } = ctx.statements.outboxSettle;
   // The same row twice in one batch (its lease expired and we claimed it again): the first counts.
   const first = new Map<number, OutboxSettlement>();
   for (const settlement of settlements) if (!first.has(settlement.item.id)) first.set(settlement.item.id, settlement);
@@ -94,10 +129,14 @@ export async function settleOutboxItems(ctx: StoreContext, settlements: readonly
   const unique = [...first.values()].sort((a, b) => a.item.id - b.item.id);
   const settled = await ctx.db.transaction().execute(async (trx) => {
     await lockWamids(ctx, trx, sentWamids(unique));
-    const { rows } = await mark.statement.run(trx, { ...mark.rows.bind(unique.map(settledRow)), workerId, nowMs });
+    const settledRows = unique.map(settledRow);
+    const { rows } = markAndLog
+      ? await markAndLog.statement.run(trx, { ...markAndLog.rows.bind(settledRows), ...markAndLog.attempts.bind(unique.map((s) => attemptRow(s, 0))), workerId, nowMs })
+      : await mark.statement.run(trx, { ...mark.rows.bind(settledRows), workerId, nowMs });
     const attemptOf = new Map(rows.map((row) => [Number(row.id), Number(row.attempts)]));
     const won = unique.filter((s) => attemptOf.has(s.item.id));
-    if (won.length > 0) await attempts.statement.run(trx, attempts.rows.bind(won.map((s) => attemptRow(s, attemptOf.get(s.item.id) as number))));
+    // SQLite: the attempt rows in a second in-process statement (it has no UPDATE in a CTE).
+    if (!markAndLog && won.length > 0) await attempts.statement.run(trx, attempts.rows.bind(won.map((s) => attemptRow(s, attemptOf.get(s.item.id) as number))));
     const withStatuses = new Set(rows.filter((row) => Boolean(row.has_statuses)).map((row) => Number(row.id)));
     const wamids = sentWamids(won.filter((s) => withStatuses.has(s.item.id)));
     if (wamids.length > 0) await ctx.statements.statuses.apply.run(trx, { wamids: listValue(ctx.dialect, wamids) });

@@ -1,6 +1,6 @@
 import type { Kysely } from "kysely";
 import type { Database, StoreDialect } from "../schema.js";
-import { inboxStatements } from "./inbox.js";
+import { inboxStatements } from "./inbox-complete.js";
 import { inboxClaimStatements } from "./inbox-claim.js";
 import { outboxStatements } from "./outbox.js";
 import { outboxInsertStatements } from "./outbox-insert.js";
@@ -20,3 +20,16 @@ export const createStatements = (db: Kysely<Database>, dialect: StoreDialect) =>
 });
 
 export type Statements = ReturnType<typeof createStatements>;
+
+/** The SQL text of every compiled-once statement in `statements` (any nesting). */
+export function statementTexts(statements: object): string[] {
+  const texts: string[] = [];
+  const visit = (value: unknown) => {
+    if (value === null || typeof value !== "object") return;
+    const { sql, run } = value as { sql?: unknown; run?: unknown };
+    if (typeof sql === "string" && typeof run === "function") texts.push(sql);
+    else Object.values(value).forEach(visit);
+  };
+  visit(statements);
+  return texts;
+}

@@ -5,8 +5,10 @@ import { migrations } from "../migrations/index.js";
 import { runMigrations } from "../migrations/migrate.js";
 import { depth, ping, prune, releaseLeases } from "./admin.js";
 import { createContext, type StoreContext } from "./context.js";
+import { statementTexts } from "./statements.js";
 import { guard } from "./errors.js";
-import { completeInboxItems, failInbox, getContactState, listInbox } from "./inbox.js";
+import { failInbox, getContactState, listInbox } from "./inbox.js";
+import { completeInboxItems } from "./inbox-complete.js";
 import { claimInbox } from "./inbox-claim.js";
 import { claimOutbox, deferOutboxItems, enqueue } from "./outbox.js";
 import { settleOutboxItems } from "./outbox-settle.js";
@@ -26,11 +28,14 @@ export interface KyselyStoreOptions extends Partial<Pick<StoreContext, "sync" | 
   logDir?: string;
   /** problems worth an operator's attention that are not errors of a call (a log owned elsewhere) */
   report?: (message: string) => void;
+  /** PostgreSQL: registers the compiled-once statements as named server-side ones (postgres/named-statements.ts) */
+  nameStatements?: (texts: Iterable<string>) => void;
 }
 
 export function createKyselyStore(db: Kysely<Database>, dialect: StoreDialect, options: KyselyStoreOptions = {}): Store {
   const ctx = createContext(db, dialect, options);
   if (options.logDir) ctx.log = createLogJournal(ctx, { dir: options.logDir, report: options.report ?? (() => undefined) });
+  options.nameStatements?.(statementTexts(ctx.statements));
   let closed: Promise<void> | undefined;
   return {
     dialect,

@@ -2,6 +2,7 @@ import pg from "pg";
 import { Kysely, PostgresDialect, sql } from "kysely";
 import { WahookError } from "../../errors.js";
 import type { Database } from "../schema.js";
+import { namedStatements } from "./named-statements.js";
 
 export interface PostgresOptions {
   poolSize?: number;
@@ -35,7 +36,13 @@ export function redactUrl(url: string): string {
   }
 }
 
-export async function openPostgres(url: string, options: PostgresOptions = {}): Promise<Kysely<Database>> {
+/** The Kysely instance, and where to register the SQL texts that run as named statements (named-statements.ts). */
+export interface OpenedPostgres {
+  db: Kysely<Database>;
+  nameStatements(texts: Iterable<string>): void;
+}
+
+export async function openPostgres(url: string, options: PostgresOptions = {}): Promise<OpenedPostgres> {
   const schema = options.schema;
   if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
     throw new WahookError("STORE_UNAVAILABLE", `PostgreSQL schema name ${JSON.stringify(schema)} is not a plain lowercase identifier`);
@@ -51,9 +58,10 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
   // An idle client's error is emitted on the pool; unhandled, it would crash the process. The
   // pool drops that client and the next query opens a new connection.
   pool.on("error", (error) => options.onError?.(error));
+  const named = namedStatements(pool);
   const db = new Kysely<Database>({
     dialect: new PostgresDialect({
-      pool,
+      pool: named.pool,
       // Per connection, once. READ COMMITTED is pinned because claims rely on each statement
       // taking a fresh snapshot (kysely/inbox-claim.ts), whatever the server default is.
       onCreateConnection: async (connection) => {
@@ -82,5 +90,5 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
       { cause: error },
     );
   }
-  return db;
+  return { db, nameStatements: named.register };
 }
