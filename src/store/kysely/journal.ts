@@ -33,20 +33,25 @@ export async function journal(ctx: StoreContext, bodies: readonly Uint8Array[], 
 /**
  * Oldest journal rows -> keyed records, and the rows leave the journal, in ONE transaction: a
  * crash before its commit leaves them to be expanded again, and the keys make that a no-op for
- * whatever a previous attempt already recorded. PostgreSQL instances skip each other's rows
- * (SKIP LOCKED). A body whose parse throws is marked and kept for an operator, never dropped.
+ * whatever a previous attempt already recorded. A body whose parse throws is marked and kept for
+ * an operator, never dropped.
+ * PostgreSQL: one expansion at a time across instances (an advisory lock), taking the oldest rows.
+ * Inbox ids follow the order of expansion, and the bot takes a contact's messages in id order;
+ * with instances expanding side by side (SKIP LOCKED, as before) a later batch could commit first,
+ * or a killed instance's rows come back after newer ones, and a contact's messages were answered
+ * out of order (test/e2e/multi-instance.test.ts). An expansion is a few ms; the others queue.
  * On a SQLite file the rows come first (another process journaled them while this one did not
  * own the delivery log, or they predate it), then the log (journal-log.ts).
  */
 export async function expand(ctx: StoreContext, parse: (body: Uint8Array) => readonly WebhookEvent[], limit: number, nowMs: number): Promise<Expansion> {
   const fromRows = await ctx.db.transaction().execute(async (trx) => {
+    if (ctx.rowLocks) await sql`select pg_advisory_xact_lock(${EXPAND_LOCK_KEY}, hashtext(coalesce(current_schema(), '')))`.execute(trx);
     const rows = await trx
       .selectFrom("wahook_deliveries")
       .select(["id", "body"])
       .where("expand_error", "is", null)
       .orderBy("id")
       .limit(limit)
-      .$if(ctx.rowLocks, (qb) => qb.forUpdate().skipLocked())
       .execute();
     if (rows.length === 0) return undefined;
     const { expansion, failed, parsedIndexes } = await expandInside(ctx, trx, rows.map((row) => row.body), parse, nowMs);
@@ -57,5 +62,8 @@ export async function expand(ctx: StoreContext, parse: (body: Uint8Array) => rea
   });
   return fromRows ?? (await ctx.log?.expand(parse, limit, nowMs)) ?? EMPTY;
 }
+
+/** First key of the two-int advisory lock (the second is the schema, as in migrations/migrate.ts). */
+const EXPAND_LOCK_KEY = 0x77616865; // "wahe"
 
 const EMPTY: Expansion = { deliveries: 0, failed: 0, events: [], result: { messagesNew: 0, messagesDuplicate: 0, statusesNew: 0, statusesDuplicate: 0, errors: 0 } };
