@@ -32,7 +32,8 @@ async function start(env: Env, io: CliIo, port: string, say: (line: string) => v
   const secret = randomBytes(16).toString("hex");
   const sandbox = await startSandboxGraph((send) => say(send.wamid ? `  ← reply to ${String(send.body.to)}: ${describeReply(send.body)}  [SANDBOX ${send.wamid.slice(0, 20)}…]` : "  ← read receipt  [SANDBOX]"));
   const dbPath = resolve(io.cwd, DEMO_DB);
-  await Promise.all(["", "-wal", "-shm"].map((suffix) => rm(dbPath + suffix, { force: true })));
+  // The delivery log belongs to the database (store/kysely/journal-log.ts): both go together.
+  await Promise.all(["", "-wal", "-shm", ".deliveries"].map((suffix) => rm(dbPath + suffix, { force: true, recursive: true })));
   const config = parseConfig({
     ...env,
     APP_SECRET: secret,

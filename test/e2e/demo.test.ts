@@ -22,6 +22,10 @@ describe("wahook demo", () => {
     expect(out).toContain("duplicates ignored: 1");
     expect(out).toContain("Every message was recorded once and answered once.");
     expect(existsSync(join(cwd, "data", "wahook-demo.db"))).toBe(true);
+    // A second run starts afresh: the old database goes, and its delivery log with it.
+    const again = captureIo({ cwd });
+    expect(await main(["demo", "--once", "--port", "0"], {}, again.io)).toBe(0);
+    expect(again.stdout()).toContain("Every message was recorded once and answered once.");
   });
 
   it("keeps running for more simulated messages until it is stopped", async () => {
