@@ -8,17 +8,20 @@
  * answers 50 waiting requests at once, the count falls to zero for the ~0.1 ms their clients take
  * to send the next ones, which then sit unread in socket buffers where no counter sees them.
  *
- * While it is busy, background ticks share the core by a duty cycle: each tick's duration is
- * charged, and ticks wait until background work has used at most `share` of the time since (one
- * account for all loops). Without that, every tick ran whole (256 deliveries expanded, 64 bot
- * items) and the full server acked 0.14x the reference while the receive path alone made 0.49x.
- * A wait never exceeds maxWaitMs, and a quiet webhook never waits: at a steady rate below the
- * core's capacity fewer than `busyAt` are in flight and background runs at full speed. Under a
- * sustained flood the journal holds the backlog, and the bot still moves.
+ * While it is busy AND the bodies acknowledged over the last second exceed `floodBytesPerSec`
+ * (a flood: more than the server can turn into replies, so the backlog grows whatever we do),
+ * background ticks share the core by a duty cycle: each tick's duration is charged, and ticks
+ * wait until background work has used at most `share` of the time since (one account for all
+ * loops). Without that, every tick ran whole and the full server acked 0.14x the reference while
+ * the receive path alone made 0.49x. Below the flood rate nothing is throttled, even while busy:
+ * in an open-loop overload at 2,000 msg/s, where the acks need a fifth of the core, a 10% share
+ * cut the replies from 1,605/s to 1,175/s (docs/BENCHMARKS.md). A wait never exceeds maxWaitMs;
+ * under a sustained flood the journal holds the backlog, and the bot still moves.
  */
 export interface LoadGate {
   enter(): void;
-  leave(): void;
+  /** the delivery was answered; `bodyBytes` of it were read */
+  leave(bodyBytes: number): void;
   /** resolves at once while the webhook is quiet; while busy, once the duty cycle allows a tick (at most maxWaitMs) */
   quiet(): Promise<void>;
   /** wraps a background tick so that its duration is charged to the duty cycle */
@@ -30,6 +33,8 @@ export interface LoadGateOptions {
   holdMs: number;
   /** the fraction of time background ticks may take while the webhook is busy, 0 < share <= 1 */
   share: number;
+  /** ingress above which a busy webhook counts as flooded (duty cycle on) */
+  floodBytesPerSec: number;
   maxWaitMs: number;
   /** a monotonic clock in ms; defaults to performance.now */
   nowMs?: () => number;
@@ -45,6 +50,18 @@ export function createLoadGate(options: LoadGateOptions): LoadGate {
   // Ticks under way: while busy, one at a time, or the loops waiting for the same moment would
   // all start at once and take three times the share.
   let running = 0;
+  // Bytes answered in the current and the previous second; flooded while either is over the bound.
+  let windowStartMs = -Infinity;
+  let windowBytes = 0;
+  let previousBytes = 0;
+  const flooded = (t: number) => {
+    if (t - windowStartMs >= 1000) {
+      previousBytes = t - windowStartMs < 2000 ? windowBytes : 0;
+      windowBytes = 0;
+      windowStartMs = t;
+    }
+    return Math.max(windowBytes, previousBytes) > options.floodBytesPerSec;
+  };
   let onQuieter = new Set<() => void>();
   const recheckAll = () => {
     const waiting = onQuieter;
@@ -52,15 +69,17 @@ export function createLoadGate(options: LoadGateOptions): LoadGate {
     for (const recheck of waiting) recheck();
   };
 
-  const readyAt = (t: number) => (inFlight < options.busyAt && t >= busyUntilMs) || (t >= paidUntilMs && running === 0);
+  const readyAt = (t: number) => (inFlight < options.busyAt && t >= busyUntilMs) || !flooded(t) || (t >= paidUntilMs && running === 0);
 
   return {
     enter() {
       inFlight += 1;
       if (inFlight >= options.busyAt) busyUntilMs = Infinity;
     },
-    leave() {
+    leave(bodyBytes) {
       inFlight -= 1;
+      flooded(now());
+      windowBytes += bodyBytes;
       if (inFlight < options.busyAt && busyUntilMs === Infinity) {
         busyUntilMs = now() + options.holdMs;
         recheckAll();

@@ -23,7 +23,7 @@ export interface RouterOptions {
   ready: () => Promise<void>;
   newRequestId: () => string;
   /** told of every POST from its headers to its answer, so background work can give way (load-gate.ts) */
-  load?: { enter(): void; leave(): void };
+  load?: { enter(): void; leave(bodyBytes: number): void };
 }
 
 export const tooLarge = (maxBodyBytes: number): Answer => ({
@@ -40,15 +40,17 @@ export function createRouter(options: RouterOptions) {
     if (!options.load) return post(request);
     // From the headers on, not from the body's end: a body still arriving is load already.
     options.load.enter();
+    const read = { bytes: 0 };
     try {
-      return await post(request);
+      return await post(request, read);
     } finally {
-      options.load.leave();
+      options.load.leave(read.bytes);
     }
   };
 
-  const post = async (request: HttpRequestLike): Promise<Answer> => {
+  const post = async (request: HttpRequestLike, read?: { bytes: number }): Promise<Answer> => {
     const raw = await request.readBody(options.maxBodyBytes);
+    if (raw.ok && read) read.bytes = raw.body.length;
     if (!raw.ok) {
       metrics.requests.inc({ method: "POST", status: raw.reason === "too-large" ? 413 : 400 });
       return raw.reason === "too-large" ? tooLarge(options.maxBodyBytes) : jsonError(400, "aborted", "The request body was not received completely.");

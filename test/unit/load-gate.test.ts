@@ -8,7 +8,8 @@ beforeEach(() => void vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", 
 afterEach(() => void vi.useRealTimers());
 
 const gateWith = (options: Partial<LoadGateOptions> = {}) =>
-  createLoadGate({ busyAt: 2, holdMs: 2, share: 0.1, maxWaitMs: 10_000, nowMs: () => Date.now(), ...options });
+  // floodBytesPerSec -1: every busy spell counts as a flood, unless a test says otherwise
+  createLoadGate({ busyAt: 2, holdMs: 2, share: 0.1, floodBytesPerSec: -1, maxWaitMs: 10_000, nowMs: () => Date.now(), ...options });
 
 const watch = (p: Promise<void>) => {
   const state = { done: false };
@@ -39,7 +40,7 @@ describe("load gate", () => {
     const q = watch(gate.quiet());
     await vi.advanceTimersByTimeAsync(50);
     expect(q.done).toBe(false);
-    gate.leave();
+    gate.leave(0);
     await vi.advanceTimersByTimeAsync(4);
     // below the threshold, but a flood's next requests may still be unread: the hold is not over
     expect(q.done).toBe(false);
@@ -52,7 +53,7 @@ describe("load gate", () => {
     enterTimes(gate, 2);
     await owe90ms(gate);
     const q = watch(gate.quiet());
-    gate.leave();
+    gate.leave(0);
     await vi.advanceTimersByTimeAsync(3);
     gate.enter();
     await vi.advanceTimersByTimeAsync(20);
@@ -117,6 +118,31 @@ describe("load gate", () => {
     expect(q.done).toBe(false);
     await vi.advanceTimersByTimeAsync(1);
     expect(q.done).toBe(true);
+  });
+
+  it("throttles a busy webhook only while the bodies acked over the last second exceed the flood rate", async () => {
+    const gate = gateWith({ floodBytesPerSec: 10_000 });
+    enterTimes(gate, 3);
+    gate.leave(9_000);
+    await owe90ms(gate);
+    // busy (2 in flight) but 9,000 bytes in the last second: no flood, nothing waits
+    const calm = watch(gate.quiet());
+    await vi.advanceTimersByTimeAsync(0);
+    expect(calm.done).toBe(true);
+    gate.enter();
+    gate.leave(2_000);
+    await owe90ms(gate);
+    const flood = watch(gate.quiet());
+    await vi.advanceTimersByTimeAsync(50);
+    expect(flood.done).toBe(false);
+    // two seconds later the window holds nothing: the flood is over
+    await vi.advanceTimersByTimeAsync(2_100);
+    enterTimes(gate, 1);
+    gate.leave(0);
+    await owe90ms(gate);
+    const after = watch(gate.quiet());
+    await vi.advanceTimersByTimeAsync(0);
+    expect(after.done).toBe(true);
   });
 
   it("is awaited by a worker loop before each tick", async () => {
