@@ -88,10 +88,10 @@ export function createApp(options: AppOptions): App {
   // Up to 256 handlers and 256 sends in flight, claimed and committed in batches of at most 64:
   // a claim or commit of one batch is under way while the others run, instead of each stage
   // waiting for the whole pool. Bigger batches would hold a transaction (SQLite: the loop) longer.
-  const [workerConcurrency, workerBatchSize] = [256, 64];
-  const sendConcurrency = workerConcurrency;
+  const workerConcurrency = 256;
+  const workerBatchSize = 64;
   // node:http keep-alive unless a fetch was injected: Node's fetch costs ~4x the CPU per send.
-  const graphHttp = options.graph === undefined && config.accessToken && !options.runtime?.fetch ? createHttpFetch({ maxSockets: sendConcurrency }) : undefined;
+  const graphHttp = options.graph === undefined && config.accessToken && !options.runtime?.fetch ? createHttpFetch({ maxSockets: workerConcurrency }) : undefined;
   const graph =
     options.graph !== undefined
       ? options.graph
@@ -101,7 +101,7 @@ export function createApp(options: AppOptions): App {
 
   const sender = graph && createOutboxWorker({
     store, graph, runtime, metrics, workerId, leaseMs: config.leaseMs, ratePerSecond: config.sendRatePerSecond, maxAgeMs: config.messageMaxAgeMs,
-    retryMaxDelayMs: config.retryMaxDelayMs, concurrency: sendConcurrency, batchSize: workerBatchSize, sendConfirmWaitMs: config.sendConfirmWaitMs, signal: shutdown.signal, onSettled: () => sendLoop?.wake(),
+    retryMaxDelayMs: config.retryMaxDelayMs, concurrency: workerConcurrency, batchSize: workerBatchSize, sendConfirmWaitMs: config.sendConfirmWaitMs, signal: shutdown.signal, onSettled: () => sendLoop?.wake(),
   });
   const sendLoop = sender ? createLoop({ name: "outbox", tick: gate.paced(sender.tick), idleMs, logger: log, beforeTick: gate.quiet }) : undefined;
 

@@ -37,20 +37,19 @@ export function createRouter(options: RouterOptions) {
   const webhook = async (request: HttpRequestLike, query: string): Promise<Answer> => {
     if (request.method === "GET") return receiver.handshake(new URLSearchParams(query));
     if (request.method !== "POST") return { ...jsonError(405, "method_not_allowed", "Use GET (handshake) or POST (events)."), headers: { allow: "GET, POST" } };
-    if (!options.load) return post(request);
     // From the headers on, not from the body's end: a body still arriving is load already.
-    options.load.enter();
+    options.load?.enter();
     const read = { bytes: 0 };
     try {
       return await post(request, read);
     } finally {
-      options.load.leave(read.bytes);
+      options.load?.leave(read.bytes);
     }
   };
 
-  const post = async (request: HttpRequestLike, read?: { bytes: number }): Promise<Answer> => {
+  const post = async (request: HttpRequestLike, read: { bytes: number }): Promise<Answer> => {
     const raw = await request.readBody(options.maxBodyBytes);
-    if (raw.ok && read) read.bytes = raw.body.length;
+    if (raw.ok) read.bytes = raw.body.length;
     if (!raw.ok) {
       metrics.requests.inc({ method: "POST", status: raw.reason === "too-large" ? 413 : 400 });
       return raw.reason === "too-large" ? tooLarge(options.maxBodyBytes) : jsonError(400, "aborted", "The request body was not received completely.");

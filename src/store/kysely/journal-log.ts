@@ -1,4 +1,3 @@
-import { readdirSync } from "node:fs";
 import type { Kysely } from "kysely";
 import type { WebhookEvent } from "../../events/types.js";
 import { isWahookError, WahookError } from "../../errors.js";
@@ -41,13 +40,6 @@ interface Owned {
 }
 
 const MAX_READ_BYTES = 16 * 1024 * 1024;
-const segmentFiles = (dir: string): string[] => {
-  try {
-    return readdirSync(dir).filter((name) => name.endsWith(".log"));
-  } catch {
-    return [];
-  }
-};
 
 export function createLogJournal(ctx: StoreContext, options: { dir: string; report: (message: string) => void; retryMs?: number; nowMs?: () => number }): LogJournal {
   const now = options.nowMs ?? Date.now;
@@ -68,7 +60,6 @@ export function createLogJournal(ctx: StoreContext, options: { dir: string; repo
 
   const open = async (): Promise<Owned | undefined> => {
     const start = await readCursor();
-    const hadFiles = segmentFiles(options.dir).length > 0;
     let log: OpenDeliveryLog;
     try {
       log = await openDeliveryLog({ dir: options.dir, start });
@@ -77,7 +68,8 @@ export function createLogJournal(ctx: StoreContext, options: { dir: string; repo
       throw error;
     }
     const { position, unreleasedBytes } = log.end();
-    if (start === undefined && hadFiles && unreleasedBytes > 0) {
+    // Without a cursor the log is read from its oldest segment: any record there is foreign.
+    if (start === undefined && unreleasedBytes > 0) {
       await log.close();
       throw new WahookError("STORE_UNAVAILABLE", `the delivery log ${options.dir} holds deliveries that this database has no record of (the database is new, or was replaced): move that directory aside if it belongs to another database, or put back the database it came with`);
     }
@@ -86,15 +78,7 @@ export function createLogJournal(ctx: StoreContext, options: { dir: string; repo
       await writeCursor(ctx.db, position);
       await ctx.sync();
     }
-    const cursor = start ?? position;
-    let pending = 0;
-    for (let at = cursor; ; ) {
-      const batch = await log.read(at, { maxRecords: 4096, maxBytes: MAX_READ_BYTES });
-      if (batch.length === 0) break;
-      pending += batch.length;
-      at = lastNext(batch);
-    }
-    return { log, cursor, pending };
+    return { log, cursor: start ?? position, pending: log.recoveredRecords };
   };
 
   const attach = async (): Promise<Owned | undefined> => {

@@ -5,7 +5,6 @@ import { chunk, durably, type StoreContext } from "./context.js";
 import { JOURNAL_INSERT_SQL } from "../sqlite/journal-writer.js";
 import { expandInside } from "./journal-expand.js";
 
-
 const asBuffer = (bytes: Uint8Array): Buffer => (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
 
 /**
@@ -15,16 +14,17 @@ const asBuffer = (bytes: Uint8Array): Buffer => (Buffer.isBuffer(bytes) ? bytes 
  */
 export async function journal(ctx: StoreContext, bodies: readonly Uint8Array[], nowMs: number): Promise<void> {
   if (bodies.length === 0) return;
-  if (ctx.log && (await ctx.log.append(bodies.map(asBuffer)))) return;
-  if (ctx.journalNow?.(bodies.map(asBuffer), nowMs)) return ctx.sync();
+  const buffers = bodies.map(asBuffer);
+  if (ctx.log && (await ctx.log.append(buffers))) return;
+  if (ctx.journalNow?.(buffers, nowMs)) return ctx.sync();
   await durably(ctx, (db) =>
     db.transaction().execute(async (trx) => {
       if (ctx.dialect === "sqlite") {
-        for (const body of bodies) await trx.executeQuery(CompiledQuery.raw(JOURNAL_INSERT_SQL, [asBuffer(body), nowMs]));
+        for (const body of buffers) await trx.executeQuery(CompiledQuery.raw(JOURNAL_INSERT_SQL, [body, nowMs]));
         return;
       }
-      for (const part of chunk(bodies)) {
-        await sql`insert into wahook_deliveries (body, received_at_ms) select b, ${nowMs} from unnest(cast(${part.map(asBuffer)} as bytea[])) as b`.execute(trx);
+      for (const part of chunk(buffers)) {
+        await sql`insert into wahook_deliveries (body, received_at_ms) select b, ${nowMs} from unnest(cast(${part} as bytea[])) as b`.execute(trx);
       }
     }),
   );

@@ -31,6 +31,8 @@ export interface DeliveryLogOptions {
 }
 
 export interface OpenDeliveryLog extends DeliveryLog {
+  /** records found after `start` when the log was opened (recovery counts them while it scans) */
+  readonly recoveredRecords: number;
   /** counters for tests and gauges */
   stats(): { writes: number; fdatasyncs: number; records: number; spareSegments: number; liveSegments: number };
 }
@@ -149,6 +151,7 @@ async function assemble(io: LogFs, options: DeliveryLogOptions, segmentBytes: nu
       })();
       return closing;
     },
+    recoveredRecords: recovered?.unreleasedRecords ?? 0,
     stats: () => ({ ...writer.stats(), spareSegments: pool.spareCount(), liveSegments: chain.length }),
   };
 }

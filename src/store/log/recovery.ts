@@ -13,6 +13,8 @@ export interface Recovered {
   end: { offset: number; lastCrc: number };
   /** bytes of records between start and end */
   unreleasedBytes: number;
+  /** records between start and end */
+  unreleasedRecords: number;
   /** segments before start: consumed, to recycle or delete */
   released: number[];
   /** segments after the chain: never written in this numbering, usable as spares */
@@ -28,6 +30,8 @@ interface Scanned {
   endOffset: number;
   lastCrc: number;
   records: number;
+  /** records at or after startOffset */
+  recordsFromStart: number;
   /** record end offsets, only collected for the start segment */
   hitsStart: boolean;
 }
@@ -37,6 +41,7 @@ async function scanFromZero(io: LogFs, dir: string, segment: number, startOffset
   try {
     const sizeBytes = await io.sizeBytes(fd);
     let records = 0;
+    let recordsFromStart = 0;
     let hitsStart = startOffset === 0;
     const result = await scanSegment(io, fd, {
       segment,
@@ -46,11 +51,12 @@ async function scanFromZero(io: LogFs, dir: string, segment: number, startOffset
       prevCrc: 0,
       onRecord: (offset, body) => {
         records += 1;
+        if (offset >= startOffset) recordsFromStart += 1;
         if (offset + recordBytes(body.length) === startOffset) hitsStart = true;
         return true;
       },
     });
-    return { handle: newHandle(segment, fd, sizeBytes), endOffset: result.endOffset, lastCrc: result.lastCrc ?? 0, records, hitsStart };
+    return { handle: newHandle(segment, fd, sizeBytes), endOffset: result.endOffset, lastCrc: result.lastCrc ?? 0, records, recordsFromStart, hitsStart };
   } catch (error) {
     await io.close(fd);
     throw error;
@@ -116,6 +122,7 @@ export async function recoverLog(io: LogFs, dir: string, start: LogPosition | un
     chain: chain.map((s) => s.handle),
     end: { offset: last.endOffset, lastCrc: last.lastCrc },
     unreleasedBytes: chain.reduce((sum, s) => sum + s.endOffset, 0) - startOffset,
+    unreleasedRecords: chain.reduce((sum, s) => sum + s.recordsFromStart, 0),
     released: present.filter((s) => s < first),
     spares: present.filter((s) => s > last.handle.segment),
     maxSeen,
