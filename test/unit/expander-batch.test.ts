@@ -1,0 +1,58 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createExpander } from "../../src/inbox/expander.js";
+import { createMetrics } from "../../src/metrics/metrics.js";
+import { createRuntime } from "../../src/runtime.js";
+import { openStore } from "../../src/store/open-store.js";
+import type { Store } from "../../src/store/store.js";
+import { PHONE, T0 } from "../contract/events.js";
+
+/**
+ * The expander sizes each transaction by events, not deliveries: one expansion blocks the event
+ * loop (SQLite), and a delivery may carry one message or dozens.
+ */
+const delivery = (first: number, messages: number): Buffer => {
+  const list = Array.from({ length: messages }, (_, i) => ({ from: `4915100${String(first + i).padStart(6, "0")}`, id: `wamid.test-${first + i}`, timestamp: "1781702400", type: "text", text: { body: `hi ${first + i}` } }));
+  const value = { messaging_product: "whatsapp", metadata: { display_phone_number: "15550783881", phone_number_id: PHONE }, contacts: list.map((m) => ({ profile: { name: "A" }, wa_id: m.from })), messages: list };
+  return Buffer.from(JSON.stringify({ object: "whatsapp_business_account", entry: [{ id: "0", changes: [{ field: "messages", value }] }] }));
+};
+
+describe("expander: transactions bounded by events", () => {
+  let store: Store;
+  let limits: number[];
+
+  beforeEach(async () => {
+    store = await openStore({ kind: "sqlite", path: ":memory:" });
+    limits = [];
+  });
+  afterEach(() => store.close());
+
+  const expanderFor = (maxEventsPerTick: number) => {
+    const counted: Store = { ...store, expand: (parse, limit, nowMs) => (limits.push(limit), store.expand(parse, limit, nowMs)) };
+    return createExpander({ store: counted, runtime: createRuntime({ nowMs: () => T0 }), metrics: createMetrics({ depth: () => store.depth() }), phoneNumberId: PHONE, batchSize: 256, maxEventsPerTick, onNewMessages: () => undefined });
+  };
+
+  it("takes fewer deliveries per transaction once they turn out to carry many events", async () => {
+    await store.journal(Array.from({ length: 40 }, (_, i) => delivery(i * 24, 24)), T0);
+    const expander = expanderFor(96);
+    const taken: number[] = [];
+    for (let n = await expander.tick(); n > 0; n = await expander.tick()) taken.push(n);
+    // The first knows nothing yet (one event each, so 96 deliveries: all 40); nothing is left after.
+    expect(taken).toEqual([40]);
+    await store.journal(Array.from({ length: 40 }, (_, i) => delivery(10_000 + i * 24, 24)), T0);
+    for (let n = await expander.tick(); n > 0; n = await expander.tick()) taken.push(n);
+    // 96 first, then 96 / 24 = 4 for every later call (the empty ones that end each loop too).
+    expect(limits).toEqual([96, ...Array.from({ length: 12 }, () => 4)]);
+    expect(taken.slice(1)).toEqual([4, 4, 4, 4, 4, 4, 4, 4, 4, 4]);
+    expect((await store.depth()).inboxPending).toBe(80 * 24);
+  });
+
+  it("keeps the delivery limit for one-message deliveries, and never goes below one", async () => {
+    await store.journal(Array.from({ length: 300 }, (_, i) => delivery(i, 1)), T0);
+    const expander = expanderFor(512);
+    expect([await expander.tick(), await expander.tick()]).toEqual([256, 44]);
+    await store.journal([delivery(1000, 24), delivery(2000, 24)], T0);
+    const tiny = expanderFor(8);
+    expect([await tiny.tick(), await tiny.tick(), await tiny.tick()]).toEqual([2, 0, 0]);
+    expect(limits.slice(-3)).toEqual([8, 1, 1]);
+  });
+});
