@@ -32,14 +32,16 @@ const open = () => {
 const post = { method: "POST", headers: { "content-type": "application/json" }, body: "{\"to\":\"1\"}" };
 
 describe("keep-alive http transport", () => {
-  it("sends one request after another over a single kept-alive connection", async () => {
+  it("sends one request after another over kept-alive connections, not one connection each", async () => {
     const { url, connections } = await serve((res) => res.writeHead(200, { "content-type": "application/json" }).end("{\"ok\":true}"));
     const send = open();
-    for (let i = 0; i < 5; i += 1) {
+    for (let i = 0; i < 20; i += 1) {
       const response = await send(url, { ...post, signal: AbortSignal.timeout(2000) });
       expect([response.status, response.ok, response.headers.get("Content-Type"), await response.text()]).toEqual([200, true, "application/json", "{\"ok\":true}"]);
     }
-    expect(connections()).toBe(1);
+    // undici marks a connection free a moment after the body ended, so a request sent at once may
+    // open a second one; after that the two are reused.
+    expect(connections()).toBeLessThanOrEqual(2);
   });
 
   it("rejects with the timeout when the answer's body stops coming, like fetch", async () => {
