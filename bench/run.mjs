@@ -1,4 +1,4 @@
-// `npm run bench`: builds, then measures in one run the reference ceiling, whatsapp-api-js, the
+// `npm run bench`: builds, then measures in one run the reference ceiling, a durable reference (the same plus a group-committed fdatasync), whatsapp-api-js, the
 // wahook ack path (SQLite), end to end (SQLite; PostgreSQL with 1 and 2 instances), cost growth
 // and optionally a memory soak and a CPU profile. Prints markdown and writes docs/BENCHMARKS.md
 // (between its bench markers). Loopback only; every phase is bounded in time.
@@ -63,7 +63,7 @@ try {
   // Ack path: the reference right before and right after every cell; ratios use the mean.
   for (const shape of parts.has("ack") ? Object.keys(SHAPES) : []) {
     let ref = await cell("reference", shape);
-    for (const kind of shape === "1.2KB" ? ["peer", "wahook", "wahook-receive"] : ["peer", "wahook"]) {
+    for (const kind of ["peer", "durable", "wahook", "wahook-receive"]) {
       const row = await cell(kind, shape);
       const after = await cell("reference", shape);
       results.ack.push({ ...row, refBefore: ref, refAfter: after, ratio: row.rps / mean(ref.rps, after.rps), p99Ratio: row.p99 / mean(ref.p99, after.p99) });

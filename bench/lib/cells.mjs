@@ -70,6 +70,7 @@ const recordedWamids = async (path) => {
 
 const SERVERS = {
   reference: { script: "reference", label: "reference (bare node:http)" },
+  durable: { script: "reference-durable", label: "reference + group-committed fdatasync" },
   peer: { script: "peer", label: "whatsapp-api-js" },
   wahook: { script: "wahook", label: "wahook", env: {} },
   "wahook-receive": { script: "wahook", label: "wahook, workers not started", env: { BENCH_RECEIVE_ONLY: "1" } },
