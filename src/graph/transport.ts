@@ -15,7 +15,7 @@ export interface GraphResponse {
 
 /**
  * The part of fetch the client uses. Node's global fetch is one (inject it, or a fake, as
- * before); graph/http-fetch.ts is a leaner one over node:http, which the app uses by default.
+ * before); graph/http-fetch.ts is a leaner one over undici's request, which the app uses by default.
  */
 export type GraphFetch = (url: string, init: { method: string; headers: Record<string, string>; body?: string; signal?: AbortSignal }) => Promise<GraphResponse>;
 
