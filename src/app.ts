@@ -90,7 +90,7 @@ export function createApp(options: AppOptions): App {
   // waiting for the whole pool. Bigger batches would hold a transaction (SQLite: the loop) longer.
   const workerConcurrency = 256;
   const workerBatchSize = 64;
-  // undici keep-alive unless a fetch was injected: Node's fetch costs ~9x the CPU per send (graph/http-fetch.ts).
+  // undici keep-alive unless a fetch was injected: Node's fetch costs ~7x the CPU per send (graph/http-fetch.ts).
   const graphHttp = options.graph === undefined && config.accessToken && !options.runtime?.fetch ? createHttpFetch({ maxSockets: workerConcurrency }) : undefined;
   const graph =
     options.graph !== undefined

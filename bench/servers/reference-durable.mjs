@@ -4,11 +4,11 @@
 // when full) and fdatasync'd, and only then is each request answered. Nothing is parsed again,
 // indexed or expanded. The ack cells show it next to wahook so the reader can tell the disk's cost
 // from wahook's own; the targets of issue 6 still divide by the plain reference.
-import { createHmac, timingSafeEqual } from "node:crypto";
 import { closeSync, fdatasync, mkdtempSync, openSync, rmSync, write, writeSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { onVerifiedBody } from "./verified-body.mjs";
 
 const secret = process.env.APP_SECRET ?? "bench-secret";
 const RING_BYTES = 256 * 1024 * 1024;
@@ -37,28 +37,12 @@ const commit = () => {
   });
 };
 
-const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
-  const chunks = [];
-  req.on("data", (chunk) => chunks.push(chunk));
-  req.on("end", () => {
-    const body = Buffer.concat(chunks);
-    const header = req.headers["x-hub-signature-256"];
-    const expected = typeof header === "string" && header.startsWith("sha256=") ? Buffer.from(header.slice(7), "hex") : Buffer.alloc(0);
-    const actual = createHmac("sha256", secret).update(body).digest();
-    if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) {
-      res.writeHead(403).end();
-      return;
-    }
-    try {
-      JSON.parse(body.toString("utf8"));
-    } catch {
-      res.writeHead(400).end();
-      return;
-    }
+const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) =>
+  onVerifiedBody(req, res, secret, (body) => {
     queue.push({ body, done: (error) => (error ? res.writeHead(500).end() : res.writeHead(200, { "content-type": "text/plain", "content-length": 2 }).end("OK")) });
     setImmediate(commit);
-  });
-});
+  }),
+);
 
 server.listen(0, "127.0.0.1", () => process.stdout.write(`READY ${server.address().port}\n`));
 process.on("SIGTERM", () =>
