@@ -79,7 +79,7 @@ export function createApp(options: AppOptions): App {
     expandLoop.wake();
   };
   const receiver = createReceiver({ verifyToken: config.verifyToken, appSecrets: config.appSecrets, accept, metrics, logger: log });
-  const expander = createExpander({ store, runtime, metrics, phoneNumberId: config.phoneNumberId, batchSize: 256, maxEventsPerTick: 512, onNewMessages: () => botLoop.wake() });
+  const expander = createExpander({ store, runtime, metrics, phoneNumberId: config.phoneNumberId, batchSize: 256, maxEventsPerTick: 512, onNewMessages: () => botLoop.wake(), itemOffer: () => dispatcher.offer() });
   const expandLoop = createLoop({ name: "expand", tick: gate.paced(expander.tick), idleMs, logger: log, beforeTick: gate.quiet });
   const { route, webhook } = createRouter({ receiver, webhookPath: options.webhookPath ?? "/webhook", maxBodyBytes: config.maxBodyBytes, metrics, logger: log, ready: () => store.ping(), newRequestId: runtime.newId, load: gate });
 
@@ -101,7 +101,10 @@ export function createApp(options: AppOptions): App {
 
   const sender = graph && createOutboxWorker({
     store, graph, runtime, metrics, workerId, leaseMs: config.leaseMs, ratePerSecond: config.sendRatePerSecond, maxAgeMs: config.messageMaxAgeMs,
-    retryMaxDelayMs: config.retryMaxDelayMs, concurrency: workerConcurrency, batchSize: workerBatchSize, sendConfirmWaitMs: config.sendConfirmWaitMs, signal: shutdown.signal, onSettled: () => sendLoop?.wake(),
+    retryMaxDelayMs: config.retryMaxDelayMs, concurrency: workerConcurrency, batchSize: workerBatchSize, sendConfirmWaitMs: config.sendConfirmWaitMs, signal: shutdown.signal,
+    // A finished send frees a slot: worth a claim only if rows may be waiting unclaimed.
+    onSettled: () => sender?.backlog() && sendLoop?.wake(),
+    onSlotsFree: () => sendLoop?.wake(),
   });
   const sendLoop = sender ? createLoop({ name: "outbox", tick: gate.paced(sender.tick), idleMs, logger: log, beforeTick: gate.quiet }) : undefined;
 
@@ -110,8 +113,10 @@ export function createApp(options: AppOptions): App {
     retryMaxDelayMs: config.retryMaxDelayMs, batchSize: workerBatchSize, concurrency: workerConcurrency, signal: shutdown.signal,
     onSettled: () => {
       botLoop.wake();
-      sendLoop?.wake();
+      if (sender?.backlog()) sendLoop?.wake();
     },
+    onSlotsFree: () => botLoop.wake(),
+    ...(sender ? { replyOffer: sender.offer, onUnleased: sender.unleased } : {}),
     beforeHandle: graph && config.markRead !== "off"
       ? (item) => void graph.markRead(item.phoneNumberId, item.messageId, { typing: config.markRead === "typing" }).catch(() => undefined)
       : undefined,
@@ -130,6 +135,8 @@ export function createApp(options: AppOptions): App {
   const loops: Loop[] = [expandLoop, botLoop, pruneLoop, ...(sendLoop ? [sendLoop] : [])];
 
   const stop = async () => {
+    sender?.close();
+    dispatcher.close();
     await Promise.all(loops.map((loop) => loop.stop()));
     const finish = Promise.all([dispatcher.drain(), sender?.drain(), committer.drain()]);
     let timer: NodeJS.Timeout | undefined;

@@ -2,7 +2,8 @@ import { createGroupCommitter } from "../inbox/group-commit.js";
 import type { Metrics } from "../metrics/metrics.js";
 import { backoffDelayMs } from "../outbox/backoff.js";
 import type { Runtime } from "../runtime.js";
-import type { ClaimedInboxItem, InboxCompletion, InboxItem, Store } from "../store/store.js";
+import type { ClaimedInboxItem, InboxCompletion, InboxItem, InboxLease, OutboxItem, Store } from "../store/store.js";
+import type { ReplyOffer } from "../outbox/worker.js";
 import { createBotContext } from "./context.js";
 import type { Bot } from "./types.js";
 import { createWorkPool, nextTurn } from "../work-pool.js";
@@ -28,6 +29,21 @@ export interface DispatcherOptions {
   beforeHandle?: (item: InboxItem) => void;
   /** a handler finished: the contact's next message may be claimable now */
   onSettled?: () => void;
+  /** slots promised to an offer came back while the loop slept for want of them */
+  onSlotsFree?: () => void;
+  /** the sender's free slots for the replies of the next completion (outbox/worker.ts) */
+  replyOffer?: () => ReplyOffer | undefined;
+  /** a completion left replies in the outbox that it did not lease: they wait for a claim */
+  onUnleased?: () => void;
+}
+
+/**
+ * Free handler slots offered to an expansion (store.expand with an InboxLease): it leases up to
+ * `limit` of the items it inserts to this worker, which runs them without claiming them.
+ * take() must be called once, with what was leased ([] if the expansion failed).
+ */
+export interface ItemOffer extends InboxLease {
+  take(items: readonly ClaimedInboxItem[]): void;
 }
 
 const describe = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(0, 500);
@@ -52,8 +68,26 @@ export function createDispatcher(options: DispatcherOptions) {
     await store.failInbox(item, workerId, { error: describe(error), retryAtMs }, now);
   };
 
+  /**
+   * The replies go straight to the sender's free slots, leased in the completion's transaction,
+   * instead of waiting for its next claim: one statement and one hop less per batch.
+   */
+  const complete = async (batch: readonly InboxCompletion[]): Promise<boolean[]> => {
+    const offer = options.replyOffer?.();
+    if (!offer) return store.completeInboxItems(batch, workerId, runtime.nowMs());
+    let leased: readonly OutboxItem[] = [];
+    try {
+      const result = await store.completeInboxLeasing(batch, workerId, runtime.nowMs(), offer);
+      leased = result.leased;
+      const replies = batch.reduce((n, c, i) => n + (result.completed[i] ? c.replies.length : 0), 0);
+      if (replies > leased.length) options.onUnleased?.();
+      return result.completed;
+    } finally {
+      offer.take(leased);
+    }
+  };
   // A failed batch leaves its items leased and pending: they run again when their leases expire.
-  const completions = createGroupCommitter<InboxCompletion, boolean>((batch) => store.completeInboxItems(batch, workerId, runtime.nowMs()), { maxBatch: options.batchSize });
+  const completions = createGroupCommitter<InboxCompletion, boolean>(complete, { maxBatch: options.batchSize });
 
   /** Resolves when the handler is done; a handler that outlives its lease would race the instance that reclaims the item. */
   const runHandler = async (ctx: Parameters<Bot["handle"]>[0]) => {
@@ -92,18 +126,65 @@ export function createDispatcher(options: DispatcherOptions) {
     onError: (error) => runtime.logger.error({ err: error }, "could not settle an inbox item; it runs again when its lease expires"),
   });
 
+  // As in the sender (outbox/worker.ts): slots promised to expansions under way, and no offers
+  // while claimable items may wait (the last claim was full), so new items cannot overtake them.
+  let offered = 0;
+  let backlog = true;
+  let closed = false;
+  // A tick that found every free slot promised: the loop sleeps, so take() wakes it.
+  let starved = false;
+  const free = () => Math.max(0, pool.free() - offered);
+
+  const offer = (): ItemOffer | undefined => {
+    const limit = Math.min(free(), options.batchSize);
+    if (backlog || limit === 0 || closed) return undefined;
+    offered += limit;
+    let open = true;
+    return {
+      workerId,
+      leaseMs: options.leaseMs,
+      limit,
+      take: (items) => {
+        if (!open) return;
+        open = false;
+        offered -= limit;
+        if (starved) {
+          starved = false;
+          options.onSlotsFree?.();
+        }
+        // After close() the leases are left for the app's stop to give back (releaseLeases).
+        if (!closed) for (const item of items) pool.run(() => handle(item));
+      },
+    };
+  };
+
   const tick = async (): Promise<number> => {
     if (pool.free() === 0) {
       await pool.waitForSlot();
       return 1;
     }
+    // Every free slot is promised to an expansion: it hands those items over itself.
+    if (free() === 0) {
+      starved = true;
+      return 0;
+    }
     // Every SQLite statement runs on the event loop: let the webhook's requests in between bursts.
     await nextTurn();
     // One claim per tick, so the loop's gate (load-gate.ts) still paces the stage under a flood.
-    const items = await store.claimInbox({ workerId, nowMs: runtime.nowMs(), leaseMs: options.leaseMs, limit: Math.min(pool.free(), options.batchSize) });
+    const limit = Math.min(free(), options.batchSize);
+    const items = await store.claimInbox({ workerId, nowMs: runtime.nowMs(), leaseMs: options.leaseMs, limit });
+    backlog = items.length === limit;
     for (const item of items) pool.run(() => handle(item));
     return items.length;
   };
 
-  return { tick, drain: pool.drain };
+  return {
+    tick,
+    drain: pool.drain,
+    offer,
+    /** no more offers; items taken from now on are not run (shutdown) */
+    close: () => {
+      closed = true;
+    },
+  };
 }

@@ -1,5 +1,6 @@
 import type { Metrics } from "../metrics/metrics.js";
 import type { Runtime } from "../runtime.js";
+import type { ItemOffer } from "../bot/dispatcher.js";
 import type { Store } from "../store/store.js";
 import { countEvents, deliveryEvents } from "./delivery-events.js";
 
@@ -18,8 +19,10 @@ export interface ExpanderOptions {
    * server acked 0.16x the reference with a p99 of 911 ms; 16 per transaction made 0.29x and 70 ms.
    */
   maxEventsPerTick: number;
-  /** new inbound messages were recorded: the bot has work */
+  /** new inbound messages were recorded, and not all of them leased to the bot: it has work */
   onNewMessages: () => void;
+  /** the bot's free slots for the new items of the next expansion (bot/dispatcher.ts) */
+  itemOffer?: () => ItemOffer | undefined;
 }
 
 /**
@@ -41,14 +44,20 @@ export function createExpander(options: ExpanderOptions) {
       return parsed.events;
     };
     const limit = Math.max(1, Math.min(options.batchSize, Math.floor(options.maxEventsPerTick / eventsPerDelivery)));
-    const expansion = await store.expand(parse, limit, runtime.nowMs());
+    const offer = options.itemOffer?.();
+    let expansion;
+    try {
+      expansion = await store.expand(parse, limit, runtime.nowMs(), offer);
+    } finally {
+      offer?.take(expansion?.claimed ?? []);
+    }
     if (expansion.deliveries > 0) eventsPerDelivery = Math.max(1, expansion.events.length / expansion.deliveries);
     const { result } = expansion;
     countEvents(metrics, { events: expansion.events, ...ignored });
     if (result.messagesDuplicate > 0) metrics.duplicates.inc({ kind: "message" }, result.messagesDuplicate);
     if (result.statusesDuplicate > 0) metrics.duplicates.inc({ kind: "status" }, result.statusesDuplicate);
     if (expansion.failed > 0) runtime.logger.error({ failed: expansion.failed }, "journaled deliveries could not be expanded; they are kept in wahook_deliveries with expand_error set (a wahook bug: please report it)");
-    if (result.messagesNew > 0) options.onNewMessages();
+    if (result.messagesNew > expansion.claimed.length) options.onNewMessages();
     return expansion.deliveries;
   };
 

@@ -2,7 +2,7 @@ import type { GraphClient } from "../graph/client.js";
 import type { Metrics } from "../metrics/metrics.js";
 import type { Runtime } from "../runtime.js";
 import { createGroupCommitter } from "../inbox/group-commit.js";
-import type { OutboxItem, OutboxSettlement, SendOutcome, Store } from "../store/store.js";
+import type { OutboxItem, OutboxSettlement, ReplyLease, SendOutcome, Store } from "../store/store.js";
 import { createWorkPool, nextTurn } from "../work-pool.js";
 import { decideRetry } from "./backoff.js";
 import { afterConfirmWait, heldUntilMs } from "./confirm-wait.js";
@@ -30,9 +30,20 @@ export interface OutboxWorkerOptions {
   sendConfirmWaitMs?: number;
   signal: AbortSignal;
   onSettled?: () => void;
+  /** slots promised to an offer came back while the loop slept for want of them */
+  onSlotsFree?: () => void;
 }
 
 const errorOf = (outcome: SendOutcome) => (outcome.kind === "sent" ? undefined : outcome.error);
+
+/**
+ * Free send slots offered to a completion (store.completeInboxLeasing): it leases up to `limit`
+ * of its new replies to this worker, which sends them without claiming them. take() must be
+ * called once, with what was leased ([] if the completion failed), to give the slots back.
+ */
+export interface ReplyOffer extends ReplyLease {
+  take(items: readonly OutboxItem[]): void;
+}
 
 /**
  * Claims due outbox messages, paces them per number, sends them and settles each attempt. Sends
@@ -107,8 +118,42 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
       const granted = await store.takeSendTokens(phoneNumberId, group.length, options.ratePerSecond, runtime.nowMs());
       group.slice(0, granted).forEach((item) => pool.run(() => send(item)));
       const retryAtMs = runtime.nowMs() + Math.ceil(1000 / options.ratePerSecond);
+      // Deferred rows are due again soon: the send loop must claim them (no offers meanwhile).
+      if (granted < group.length) backlog = true;
       await store.deferOutboxItems(group.slice(granted), workerId, retryAtMs);
     }
+  };
+
+  // Slots promised to completions in progress, and whether due rows may be waiting unclaimed
+  // (the last claim was full, or a completion left replies unleased). While they may, offers
+  // stop, so new replies cannot overtake older ones: the claim takes rows oldest first.
+  let offered = 0;
+  let backlog = true;
+  let closed = false;
+  // A tick that found every free slot promised: the loop sleeps, so take() wakes it.
+  let starved = false;
+  const free = () => Math.max(0, pool.free() - offered);
+
+  const offer = (): ReplyOffer | undefined => {
+    const limit = Math.min(free(), batchSize);
+    if (backlog || limit === 0 || closed) return undefined;
+    offered += limit;
+    let open = true;
+    return {
+      leaseMs: options.leaseMs,
+      limit,
+      take: (items) => {
+        if (!open) return;
+        open = false;
+        offered -= limit;
+        if (starved) {
+          starved = false;
+          options.onSlotsFree?.();
+        }
+        // After close() the leases stay unsent; the app's stop gives them back (releaseLeases).
+        if (items.length > 0 && !closed) void dispatch(items).catch((error: unknown) => log.error({ err: error }, "could not start sending leased replies; they are sent when their leases expire"));
+      },
+    };
   };
 
   const tick = async (): Promise<number> => {
@@ -116,13 +161,34 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
       await pool.waitForSlot();
       return 1;
     }
+    // Every free slot is promised to a completion: it sends those rows itself.
+    if (free() === 0) {
+      starved = true;
+      return 0;
+    }
     // See nextTurn: the webhook's requests go first between bursts.
     await nextTurn();
     // One claim per tick, of at most batchSize: see the dispatcher.
-    const items = await store.claimOutbox({ workerId, nowMs: runtime.nowMs(), leaseMs: options.leaseMs, limit: Math.min(pool.free(), batchSize) });
+    const limit = Math.min(free(), batchSize);
+    const items = await store.claimOutbox({ workerId, nowMs: runtime.nowMs(), leaseMs: options.leaseMs, limit });
+    backlog = items.length === limit;
     await dispatch(await hold(items));
     return items.length;
   };
 
-  return { tick, drain: pool.drain };
+  return {
+    tick,
+    drain: pool.drain,
+    offer,
+    /** a completion inserted replies it did not lease: the next claim must take them first */
+    unleased: () => {
+      backlog = true;
+    },
+    /** whether the send loop has rows to claim, as far as this worker knows */
+    backlog: () => backlog,
+    /** no more offers, and leased rows taken from now on are not sent (shutdown) */
+    close: () => {
+      closed = true;
+    },
+  };
 }

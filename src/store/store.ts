@@ -24,6 +24,19 @@ export interface Expansion {
   events: WebhookEvent[];
   /** summed over the expanded rows */
   result: RecordResult;
+  /** new inbox items the expansion leased to InboxLease.workerId ([] without one, and on PostgreSQL) */
+  claimed: ClaimedInboxItem[];
+}
+
+/**
+ * Lets an expansion lease the inbox items it inserts, as claimInbox would (same per-contact
+ * rules), so the bot can run them without a claim. SQLite only; PostgreSQL ignores it.
+ */
+export interface InboxLease {
+  workerId: string;
+  leaseMs: number;
+  /** at most this many items; 0 leases none */
+  limit: number;
 }
 
 export interface InboxItem {
@@ -48,6 +61,23 @@ export interface InboxCompletion {
   item: InboxItem;
   replies: readonly OutboxDraft[];
   state?: ContactState;
+}
+
+/**
+ * Lets a completion lease the replies it inserts to the same worker, as claimOutbox would, so
+ * its sender can take them without a claim.
+ */
+export interface ReplyLease {
+  leaseMs: number;
+  /** at most this many of the new reply rows, in completion order; 0 leases none */
+  limit: number;
+}
+
+export interface InboxBatchResult {
+  /** one per completion, as completeInboxItems returns */
+  completed: boolean[];
+  /** the reply rows leased to the worker, already durable: send them, settle them as claimed rows */
+  leased: OutboxItem[];
 }
 
 export type InboxState = "pending" | "done" | "failed";
@@ -182,7 +212,7 @@ export interface Store {
    * and the keys make the repeat a no-op). Several instances skip each other's rows. A row whose
    * parse throws is kept, marked with the error, and not taken again.
    */
-  expand(parse: (body: Uint8Array) => readonly WebhookEvent[], limit: number, nowMs: number): Promise<Expansion>;
+  expand(parse: (body: Uint8Array) => readonly WebhookEvent[], limit: number, nowMs: number, lease?: InboxLease): Promise<Expansion>;
 
   /**
    * Records several deliveries' events in ONE transaction (group commit) and returns one result
@@ -214,6 +244,8 @@ export interface Store {
    * and pending, and run again) and the promise rejects.
    */
   completeInboxItems(completions: readonly InboxCompletion[], workerId: string, nowMs: number): Promise<boolean[]>;
+  /** completeInboxItems that also leases up to lease.limit of the new replies to workerId (ReplyLease). */
+  completeInboxLeasing(completions: readonly InboxCompletion[], workerId: string, nowMs: number, lease: ReplyLease): Promise<InboxBatchResult>;
   /** Handler failed: try again at retryAtMs (the contact's later messages wait) or park it as failed. */
   failInbox(item: InboxItem, workerId: string, failure: { error: string; retryAtMs: number | null }, nowMs: number): Promise<boolean>;
   getContactState(phoneNumberId: string, contactKey: string): Promise<ContactState>;

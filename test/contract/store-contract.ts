@@ -1,6 +1,7 @@
 import { describe } from "vitest";
 import { batchContract } from "./contract-batches.js";
 import { confirmContract } from "./contract-confirm.js";
+import { handoffContract } from "./contract-handoff.js";
 import { inboxContract } from "./contract-inbox.js";
 import { journalContract } from "./contract-journal.js";
 import { outboxContract } from "./contract-outbox.js";
@@ -20,6 +21,7 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
     outboxContract(makeStore);
     batchContract(makeStore);
     confirmContract(makeStore);
+    handoffContract(makeStore);
     rateContract(makeStore);
     adminContract(makeStore);
   });

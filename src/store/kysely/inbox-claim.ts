@@ -97,9 +97,37 @@ function lease(db: Kysely<Database>, dialect: StoreDialect, locked: RowSet<"phon
   );
 }
 
+/**
+ * SQLite: the claim's rules (claimable above) for the rows just inserted by the caller's
+ * transaction (an expansion), reading back only what the caller lacks: the id and the contact's
+ * bot state. The transaction holds SQLite's one write lock, so no claimer can lease in between.
+ * The bound ids lead the join (CROSS JOIN fixes SQLite's loop order, and `+` keeps the state
+ * index out of it): without statistics the planner would otherwise walk every pending row.
+ * PostgreSQL does not use it: there a claim must lock contacts first (lockContacts).
+ */
+const leaseNew = (db: Kysely<Database>) =>
+  prepare(db, ["nowMs", "ids", "limit", "workerId", "leaseUntilMs"], (p) =>
+    sql<{ id: number; contact_state: string | null }>`update wahook_inbox set lease_owner = ${p.workerId}, lease_until_ms = ${p.leaseUntilMs}
+      where id in (
+        select i.id from json_each(${p.ids}) as j cross join wahook_inbox as i
+        where i.id = j.value and +i.state = 'pending' and i.next_attempt_at_ms <= ${p.nowMs} and (i.lease_until_ms is null or i.lease_until_ms <= ${p.nowMs})
+          and not exists (
+            select o.id from wahook_inbox as o
+            where o.phone_number_id = i.phone_number_id and o.contact_key = i.contact_key and o.state = 'pending' and (o.id < i.id or o.lease_until_ms > ${p.nowMs})
+          )
+        order by i.id limit ${p.limit}
+      )
+      returning id, (select s.state from wahook_contacts as s where s.phone_number_id = wahook_inbox.phone_number_id and s.contact_key = wahook_inbox.contact_key) as contact_state`,
+  );
+
 export function inboxClaimStatements(db: Kysely<Database>, dialect: StoreDialect) {
   const locked = rowSet(dialect, "locked", { phone_number_id: "text", contact_key: "text" });
-  return { lockContacts: dialect === "postgres" ? lockContacts(db) : undefined, locked, lease: lease(db, dialect, locked) };
+  return {
+    lockContacts: dialect === "postgres" ? lockContacts(db) : undefined,
+    locked,
+    lease: lease(db, dialect, locked),
+    leaseNew: dialect === "sqlite" ? leaseNew(db) : undefined,
+  };
 }
 
 export async function claimInbox(ctx: StoreContext, claim: Claim): Promise<ClaimedInboxItem[]> {

@@ -1,7 +1,7 @@
 import type { Transaction } from "kysely";
 import type { WebhookEvent } from "../../events/types.js";
 import type { Database } from "../schema.js";
-import type { Expansion, RecordResult } from "../store.js";
+import type { Expansion, InboxLease, RecordResult } from "../store.js";
 import type { StoreContext } from "./context.js";
 import { planRecord } from "./record-plan.js";
 import { recordPlanned } from "./record.js";
@@ -37,6 +37,7 @@ export async function expandInside(
   bodies: readonly Uint8Array[],
   parse: (body: Uint8Array) => readonly WebhookEvent[],
   nowMs: number,
+  lease?: InboxLease,
 ): Promise<{ expansion: Expansion; failed: ParseFailure[]; parsedIndexes: number[] }> {
   const parsed: (readonly WebhookEvent[])[] = [];
   const parsedIndexes: number[] = [];
@@ -49,6 +50,6 @@ export async function expandInside(
       failed.push({ index, error: describe(error) });
     }
   });
-  const results = await recordPlanned(ctx, trx, planRecord(parsed, nowMs), nowMs);
-  return { expansion: { deliveries: bodies.length, failed: failed.length, events: parsed.flat(), result: sum(results) }, failed, parsedIndexes };
+  const { results, claimed } = await recordPlanned(ctx, trx, planRecord(parsed, nowMs), nowMs, lease);
+  return { expansion: { deliveries: bodies.length, failed: failed.length, events: parsed.flat(), result: sum(results), claimed }, failed, parsedIndexes };
 }

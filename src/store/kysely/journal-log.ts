@@ -4,7 +4,7 @@ import { isWahookError, WahookError } from "../../errors.js";
 import { openDeliveryLog, type OpenDeliveryLog } from "../log/delivery-log.js";
 import type { LogPosition } from "../log/types.js";
 import type { Database } from "../schema.js";
-import type { Expansion } from "../store.js";
+import type { Expansion, InboxLease } from "../store.js";
 import type { StoreContext } from "./context.js";
 import { expandInside } from "./journal-expand.js";
 
@@ -27,7 +27,7 @@ export interface LogJournal {
   /** appends when this process owns the log; false when it does not (the caller journals in SQLite) */
   append(bodies: readonly Buffer[]): Promise<boolean>;
   /** expands up to `limit` records after the cursor; undefined when this process does not own the log */
-  expand(parse: (body: Uint8Array) => readonly WebhookEvent[], limit: number, nowMs: number): Promise<Expansion | undefined>;
+  expand(parse: (body: Uint8Array) => readonly WebhookEvent[], limit: number, nowMs: number, lease?: InboxLease): Promise<Expansion | undefined>;
   /** records appended or found at open and not yet expanded */
   pending(): number;
   close(): Promise<void>;
@@ -106,7 +106,7 @@ export function createLogJournal(ctx: StoreContext, options: { dir: string; repo
       log.pending += bodies.length;
       return true;
     },
-    expand(parse, limit, nowMs) {
+    expand(parse, limit, nowMs, lease) {
       const run = expanding.then(async () => {
         const log = await attach();
         if (!log) return undefined;
@@ -114,7 +114,7 @@ export function createLogJournal(ctx: StoreContext, options: { dir: string; repo
         if (records.length === 0) return undefined;
         const next = lastNext(records);
         const expansion = await ctx.db.transaction().execute(async (trx) => {
-          const done = await expandInside(ctx, trx, records.map((r) => r.body), parse, nowMs);
+          const done = await expandInside(ctx, trx, records.map((r) => r.body), parse, nowMs, lease);
           // A body whose parse threw is kept for an operator, as the row journal keeps it.
           for (const f of done.failed) await trx.insertInto("wahook_deliveries").values({ body: records[f.index]?.body as Buffer, received_at_ms: nowMs, expand_error: f.error }).execute();
           await writeCursor(trx, next);

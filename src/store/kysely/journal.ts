@@ -1,6 +1,6 @@
 import { CompiledQuery, sql } from "kysely";
 import type { WebhookEvent } from "../../events/types.js";
-import type { Expansion } from "../store.js";
+import type { Expansion, InboxLease } from "../store.js";
 import { chunk, durably, type StoreContext } from "./context.js";
 import { JOURNAL_INSERT_SQL } from "../sqlite/journal-writer.js";
 import { expandInside } from "./journal-expand.js";
@@ -43,7 +43,7 @@ export async function journal(ctx: StoreContext, bodies: readonly Uint8Array[], 
  * On a SQLite file the rows come first (another process journaled them while this one did not
  * own the delivery log, or they predate it), then the log (journal-log.ts).
  */
-export async function expand(ctx: StoreContext, parse: (body: Uint8Array) => readonly WebhookEvent[], limit: number, nowMs: number): Promise<Expansion> {
+export async function expand(ctx: StoreContext, parse: (body: Uint8Array) => readonly WebhookEvent[], limit: number, nowMs: number, lease?: InboxLease): Promise<Expansion> {
   const fromRows = await ctx.db.transaction().execute(async (trx) => {
     if (ctx.rowLocks) await sql`select pg_advisory_xact_lock(${EXPAND_LOCK_KEY}, hashtext(coalesce(current_schema(), '')))`.execute(trx);
     const rows = await trx
@@ -54,16 +54,16 @@ export async function expand(ctx: StoreContext, parse: (body: Uint8Array) => rea
       .limit(limit)
       .execute();
     if (rows.length === 0) return undefined;
-    const { expansion, failed, parsedIndexes } = await expandInside(ctx, trx, rows.map((row) => row.body), parse, nowMs);
+    const { expansion, failed, parsedIndexes } = await expandInside(ctx, trx, rows.map((row) => row.body), parse, nowMs, lease);
     const idOf = (index: number) => Number(rows[index]?.id);
     for (const part of chunk(parsedIndexes.map(idOf))) await trx.deleteFrom("wahook_deliveries").where("id", "in", part).execute();
     for (const f of failed) await trx.updateTable("wahook_deliveries").set({ expand_error: f.error }).where("id", "=", idOf(f.index)).execute();
     return expansion;
   });
-  return fromRows ?? (await ctx.log?.expand(parse, limit, nowMs)) ?? EMPTY;
+  return fromRows ?? (await ctx.log?.expand(parse, limit, nowMs, lease)) ?? EMPTY;
 }
 
 /** First key of the two-int advisory lock (the second is the schema, as in migrations/migrate.ts). */
 const EXPAND_LOCK_KEY = 0x77616865; // "wahe"
 
-const EMPTY: Expansion = { deliveries: 0, failed: 0, events: [], result: { messagesNew: 0, messagesDuplicate: 0, statusesNew: 0, statusesDuplicate: 0, errors: 0 } };
+const EMPTY: Expansion = { deliveries: 0, failed: 0, events: [], result: { messagesNew: 0, messagesDuplicate: 0, statusesNew: 0, statusesDuplicate: 0, errors: 0 }, claimed: [] };

@@ -62,7 +62,7 @@ export const outboxStatements = (db: Kysely<Database>, dialect: StoreDialect) =>
 export async function enqueue(ctx: StoreContext, drafts: readonly OutboxDraft[], nowMs: number): Promise<number[]> {
   if (drafts.length === 0) return [];
   const sourced = drafts.map((draft) => ({ draft, sourceMessageId: null, seq: null }));
-  return ctx.db.transaction().execute((trx) => insertOutbox(ctx.statements.outboxInsert, trx, sourced, nowMs));
+  return ctx.db.transaction().execute(async (trx) => (await insertOutbox(ctx.statements.outboxInsert, trx, sourced, nowMs)).ids);
 }
 
 export async function claimOutbox(ctx: StoreContext, claim: Claim): Promise<OutboxItem[]> {

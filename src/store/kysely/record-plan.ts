@@ -69,7 +69,7 @@ export function planRecord(deliveries: readonly (readonly WebhookEvent[])[], now
 }
 
 /** Adds the database's verdict (which keys were really inserted) to the per-delivery counts. */
-export function tally(plan: RecordPlan, insertedMessages: ReadonlySet<string>, insertedStatuses: ReadonlySet<string>): RecordResult[] {
+export function tally(plan: RecordPlan, insertedMessages: ReadonlySet<string> | ReadonlyMap<string, unknown>, insertedStatuses: ReadonlySet<string>): RecordResult[] {
   for (const m of plan.messages) {
     const result = plan.results[m.delivery];
     if (!result) continue;

@@ -1,12 +1,13 @@
 import type { Insertable, Transaction } from "kysely";
 import type { WebhookEvent } from "../../events/types.js";
-import type { RecordResult } from "../store.js";
+import type { ClaimedInboxItem, InboxLease, RecordResult } from "../store.js";
 import type { Database, InboxTable } from "../schema.js";
 import { confirmSends } from "./confirm.js";
 import { chunk, durably, type StoreContext } from "./context.js";
 import { planRecord, statusKey, tally, type RecordPlan } from "./record-plan.js";
 import { statusRank } from "../../status/rank.js";
 import { applyStoredStatuses, lockWamids } from "./statuses.js";
+import { parseContactState } from "./rows.js";
 
 const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -18,11 +19,12 @@ const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const inboxOrder = (a: RecordPlan["messages"][number], b: RecordPlan["messages"][number]) =>
   byText(a.row.phone_number_id, b.row.phone_number_id) || byText(a.row.contact_key, b.row.contact_key) || a.timestampSec - b.timestampSec;
 
-async function insertMessages(trx: Transaction<Database>, rows: Insertable<InboxTable>[], nowMs: number): Promise<Set<string>> {
-  const inserted = new Set<string>();
+/** message_id -> new inbox id, for the rows really inserted (not already recorded). */
+async function insertMessages(trx: Transaction<Database>, rows: Insertable<InboxTable>[], nowMs: number): Promise<Map<string, number>> {
+  const inserted = new Map<string, number>();
   for (const part of chunk(rows)) {
-    const returned = await trx.insertInto("wahook_inbox").values(part).onConflict((oc) => oc.column("message_id").doNothing()).returning(["message_id", "phone_number_id", "contact_key"]).execute();
-    returned.forEach((r) => inserted.add(r.message_id));
+    const returned = await trx.insertInto("wahook_inbox").values(part).onConflict((oc) => oc.column("message_id").doNothing()).returning(["id", "message_id", "phone_number_id", "contact_key"]).execute();
+    returned.forEach((r) => inserted.set(r.message_id, Number(r.id)));
     // Every contact with inbox items has a contacts row: PostgreSQL claims lock it (inbox.ts).
     const contacts = new Map(returned.map((r) => [`${r.phone_number_id}\u0000${r.contact_key}`, r]));
     const contactRows = [...contacts.keys()].sort(byText).map((key) => {
@@ -57,21 +59,39 @@ async function insertStatuses(ctx: StoreContext, trx: Transaction<Database>, pla
 }
 
 /**
- * Records the planned rows inside the caller's transaction and returns the per-delivery counts:
- * a few multi-row statements, whatever the batch size.
+ * The new items the claim rules allow, leased in the same transaction (InboxLease): built from
+ * the rows just inserted, so only ids and contact states are read back.
  */
-export async function recordPlanned(ctx: StoreContext, trx: Transaction<Database>, plan: RecordPlan, nowMs: number): Promise<RecordResult[]> {
-  if (plan.messages.length + plan.statuses.length + plan.errors.length === 0) return plan.results;
+async function leaseInserted(ctx: StoreContext, trx: Transaction<Database>, rows: readonly Insertable<InboxTable>[], inserted: ReadonlyMap<string, number>, lease: InboxLease | undefined, nowMs: number): Promise<ClaimedInboxItem[]> {
+  const statement = ctx.statements.inboxClaim.leaseNew;
+  if (!statement || !lease || lease.limit <= 0 || inserted.size === 0) return [];
+  const values = { nowMs, ids: JSON.stringify([...inserted.values()]), limit: lease.limit, workerId: lease.workerId, leaseUntilMs: nowMs + lease.leaseMs };
+  const states = new Map((await statement.run(trx, values)).rows.map((row) => [Number(row.id), row.contact_state]));
+  return rows.flatMap((row) => {
+    const id = inserted.get(row.message_id);
+    if (id === undefined || !states.has(id)) return [];
+    const item = { id, messageId: row.message_id, phoneNumberId: row.phone_number_id, contactKey: row.contact_key, message: JSON.parse(row.message), attempts: 0, receivedAtMs: nowMs };
+    return [{ ...item, contactState: parseContactState(states.get(id)) }];
+  });
+}
+
+/**
+ * Records the planned rows inside the caller's transaction and returns the per-delivery counts
+ * (and the items leased, given an InboxLease): a few multi-row statements, whatever the batch size.
+ */
+export async function recordPlanned(ctx: StoreContext, trx: Transaction<Database>, plan: RecordPlan, nowMs: number, lease?: InboxLease): Promise<{ results: RecordResult[]; claimed: ClaimedInboxItem[] }> {
+  if (plan.messages.length + plan.statuses.length + plan.errors.length === 0) return { results: plan.results, claimed: [] };
   const messages = [...plan.messages].sort(inboxOrder).map((m) => m.row);
-  const insertedMessages = messages.length > 0 ? await insertMessages(trx, messages, nowMs) : new Set<string>();
+  const insertedMessages = messages.length > 0 ? await insertMessages(trx, messages, nowMs) : new Map<string, number>();
   const insertedStatuses = plan.statuses.length > 0 ? await insertStatuses(ctx, trx, plan.statuses, nowMs) : new Set<string>();
   for (const part of chunk(plan.errors)) await trx.insertInto("wahook_webhook_errors").values(part).execute();
-  return tally(plan, insertedMessages, insertedStatuses);
+  const claimed = await leaseInserted(ctx, trx, messages, insertedMessages, lease, nowMs);
+  return { results: tally(plan, insertedMessages, insertedStatuses), claimed };
 }
 
 /** Typed events straight into the keyed tables, in one transaction, durable on return. */
 export async function record(ctx: StoreContext, deliveries: readonly (readonly WebhookEvent[])[], nowMs: number): Promise<RecordResult[]> {
   const plan = planRecord(deliveries, nowMs);
   if (plan.messages.length + plan.statuses.length + plan.errors.length === 0) return plan.results;
-  return durably(ctx, (db) => db.transaction().execute((trx) => recordPlanned(ctx, trx, plan, nowMs)));
+  return durably(ctx, (db) => db.transaction().execute(async (trx) => (await recordPlanned(ctx, trx, plan, nowMs)).results));
 }
