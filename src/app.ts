@@ -103,7 +103,9 @@ export function createApp(options: AppOptions): App {
     store, graph, runtime, metrics, workerId, leaseMs: config.leaseMs, ratePerSecond: config.sendRatePerSecond, maxAgeMs: config.messageMaxAgeMs,
     retryMaxDelayMs: config.retryMaxDelayMs, concurrency: workerConcurrency, batchSize: workerBatchSize, sendConfirmWaitMs: config.sendConfirmWaitMs, signal: shutdown.signal,
     // A finished send frees a slot: worth a claim only if rows may be waiting unclaimed.
-    onSettled: () => sender?.backlog() && sendLoop?.wake(),
+    onSettled: () => {
+      if (sender?.backlog()) sendLoop?.wake();
+    },
     onSlotsFree: () => sendLoop?.wake(),
   });
   const sendLoop = sender ? createLoop({ name: "outbox", tick: gate.paced(sender.tick), idleMs, logger: log, beforeTick: gate.quiet }) : undefined;

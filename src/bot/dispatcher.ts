@@ -7,6 +7,7 @@ import type { ReplyOffer } from "../outbox/worker.js";
 import { createBotContext } from "./context.js";
 import type { Bot } from "./types.js";
 import { createWorkPool, nextTurn } from "../work-pool.js";
+import { createSlotOffers, type SlotOffer } from "../slot-offers.js";
 
 export interface DispatcherOptions {
   store: Store;
@@ -40,11 +41,8 @@ export interface DispatcherOptions {
 /**
  * Free handler slots offered to an expansion (store.expand with an InboxLease): it leases up to
  * `limit` of the items it inserts to this worker, which runs them without claiming them.
- * take() must be called once, with what was leased ([] if the expansion failed).
  */
-export interface ItemOffer extends InboxLease {
-  take(items: readonly ClaimedInboxItem[]): void;
-}
+export type ItemOffer = InboxLease & SlotOffer<ClaimedInboxItem>;
 
 const describe = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(0, 500);
 
@@ -126,36 +124,14 @@ export function createDispatcher(options: DispatcherOptions) {
     onError: (error) => runtime.logger.error({ err: error }, "could not settle an inbox item; it runs again when its lease expires"),
   });
 
-  // As in the sender (outbox/worker.ts): slots promised to expansions under way, and no offers
-  // while claimable items may wait (the last claim was full), so new items cannot overtake them.
-  let offered = 0;
-  let backlog = true;
-  let closed = false;
-  // A tick that found every free slot promised: the loop sleeps, so take() wakes it.
-  let starved = false;
-  const free = () => Math.max(0, pool.free() - offered);
-
+  const offers = createSlotOffers<ClaimedInboxItem>(pool, {
+    batchSize: options.batchSize,
+    start: (items) => items.forEach((item) => pool.run(() => handle(item))),
+    ...(options.onSlotsFree ? { onSlotsFree: options.onSlotsFree } : {}),
+  });
   const offer = (): ItemOffer | undefined => {
-    const limit = Math.min(free(), options.batchSize);
-    if (backlog || limit === 0 || closed) return undefined;
-    offered += limit;
-    let open = true;
-    return {
-      workerId,
-      leaseMs: options.leaseMs,
-      limit,
-      take: (items) => {
-        if (!open) return;
-        open = false;
-        offered -= limit;
-        if (starved) {
-          starved = false;
-          options.onSlotsFree?.();
-        }
-        // After close() the leases are left for the app's stop to give back (releaseLeases).
-        if (!closed) for (const item of items) pool.run(() => handle(item));
-      },
-    };
+    const slots = offers.offer();
+    return slots && { workerId, leaseMs: options.leaseMs, ...slots };
   };
 
   const tick = async (): Promise<number> => {
@@ -164,16 +140,16 @@ export function createDispatcher(options: DispatcherOptions) {
       return 1;
     }
     // Every free slot is promised to an expansion: it hands those items over itself.
-    if (free() === 0) {
-      starved = true;
+    if (offers.free() === 0) {
+      offers.starve();
       return 0;
     }
     // Every SQLite statement runs on the event loop: let the webhook's requests in between bursts.
     await nextTurn();
     // One claim per tick, so the loop's gate (load-gate.ts) still paces the stage under a flood.
-    const limit = Math.min(free(), options.batchSize);
+    const limit = Math.min(offers.free(), options.batchSize);
     const items = await store.claimInbox({ workerId, nowMs: runtime.nowMs(), leaseMs: options.leaseMs, limit });
-    backlog = items.length === limit;
+    offers.claimed(items.length, limit);
     for (const item of items) pool.run(() => handle(item));
     return items.length;
   };
@@ -183,8 +159,6 @@ export function createDispatcher(options: DispatcherOptions) {
     drain: pool.drain,
     offer,
     /** no more offers; items taken from now on are not run (shutdown) */
-    close: () => {
-      closed = true;
-    },
+    close: offers.close,
   };
 }

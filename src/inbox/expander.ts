@@ -1,7 +1,7 @@
 import type { Metrics } from "../metrics/metrics.js";
 import type { Runtime } from "../runtime.js";
 import type { ItemOffer } from "../bot/dispatcher.js";
-import type { Store } from "../store/store.js";
+import type { Expansion, Store } from "../store/store.js";
 import { countEvents, deliveryEvents } from "./delivery-events.js";
 
 export interface ExpanderOptions {
@@ -45,7 +45,7 @@ export function createExpander(options: ExpanderOptions) {
     };
     const limit = Math.max(1, Math.min(options.batchSize, Math.floor(options.maxEventsPerTick / eventsPerDelivery)));
     const offer = options.itemOffer?.();
-    let expansion;
+    let expansion: Expansion | undefined;
     try {
       expansion = await store.expand(parse, limit, runtime.nowMs(), offer);
     } finally {

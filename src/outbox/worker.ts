@@ -4,6 +4,7 @@ import type { Runtime } from "../runtime.js";
 import { createGroupCommitter } from "../inbox/group-commit.js";
 import type { OutboxItem, OutboxSettlement, ReplyLease, SendOutcome, Store } from "../store/store.js";
 import { createWorkPool, nextTurn } from "../work-pool.js";
+import { createSlotOffers, type SlotOffer } from "../slot-offers.js";
 import { decideRetry } from "./backoff.js";
 import { afterConfirmWait, heldUntilMs } from "./confirm-wait.js";
 
@@ -38,12 +39,9 @@ const errorOf = (outcome: SendOutcome) => (outcome.kind === "sent" ? undefined :
 
 /**
  * Free send slots offered to a completion (store.completeInboxLeasing): it leases up to `limit`
- * of its new replies to this worker, which sends them without claiming them. take() must be
- * called once, with what was leased ([] if the completion failed), to give the slots back.
+ * of its new replies to this worker, which sends them without claiming them.
  */
-export interface ReplyOffer extends ReplyLease {
-  take(items: readonly OutboxItem[]): void;
-}
+export type ReplyOffer = ReplyLease & SlotOffer<OutboxItem>;
 
 /**
  * Claims due outbox messages, paces them per number, sends them and settles each attempt. Sends
@@ -119,41 +117,19 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
       group.slice(0, granted).forEach((item) => pool.run(() => send(item)));
       const retryAtMs = runtime.nowMs() + Math.ceil(1000 / options.ratePerSecond);
       // Deferred rows are due again soon: the send loop must claim them (no offers meanwhile).
-      if (granted < group.length) backlog = true;
+      if (granted < group.length) offers.mayWait();
       await store.deferOutboxItems(group.slice(granted), workerId, retryAtMs);
     }
   };
 
-  // Slots promised to completions in progress, and whether due rows may be waiting unclaimed
-  // (the last claim was full, or a completion left replies unleased). While they may, offers
-  // stop, so new replies cannot overtake older ones: the claim takes rows oldest first.
-  let offered = 0;
-  let backlog = true;
-  let closed = false;
-  // A tick that found every free slot promised: the loop sleeps, so take() wakes it.
-  let starved = false;
-  const free = () => Math.max(0, pool.free() - offered);
-
+  const offers = createSlotOffers<OutboxItem>(pool, {
+    batchSize,
+    start: (items) => void dispatch(items).catch((error: unknown) => log.error({ err: error }, "could not start sending leased replies; they are sent when their leases expire")),
+    ...(options.onSlotsFree ? { onSlotsFree: options.onSlotsFree } : {}),
+  });
   const offer = (): ReplyOffer | undefined => {
-    const limit = Math.min(free(), batchSize);
-    if (backlog || limit === 0 || closed) return undefined;
-    offered += limit;
-    let open = true;
-    return {
-      leaseMs: options.leaseMs,
-      limit,
-      take: (items) => {
-        if (!open) return;
-        open = false;
-        offered -= limit;
-        if (starved) {
-          starved = false;
-          options.onSlotsFree?.();
-        }
-        // After close() the leases stay unsent; the app's stop gives them back (releaseLeases).
-        if (items.length > 0 && !closed) void dispatch(items).catch((error: unknown) => log.error({ err: error }, "could not start sending leased replies; they are sent when their leases expire"));
-      },
-    };
+    const slots = offers.offer();
+    return slots && { leaseMs: options.leaseMs, ...slots };
   };
 
   const tick = async (): Promise<number> => {
@@ -162,16 +138,16 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
       return 1;
     }
     // Every free slot is promised to a completion: it sends those rows itself.
-    if (free() === 0) {
-      starved = true;
+    if (offers.free() === 0) {
+      offers.starve();
       return 0;
     }
     // See nextTurn: the webhook's requests go first between bursts.
     await nextTurn();
     // One claim per tick, of at most batchSize: see the dispatcher.
-    const limit = Math.min(free(), batchSize);
+    const limit = Math.min(offers.free(), batchSize);
     const items = await store.claimOutbox({ workerId, nowMs: runtime.nowMs(), leaseMs: options.leaseMs, limit });
-    backlog = items.length === limit;
+    offers.claimed(items.length, limit);
     await dispatch(await hold(items));
     return items.length;
   };
@@ -181,14 +157,10 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
     drain: pool.drain,
     offer,
     /** a completion inserted replies it did not lease: the next claim must take them first */
-    unleased: () => {
-      backlog = true;
-    },
+    unleased: offers.mayWait,
     /** whether the send loop has rows to claim, as far as this worker knows */
-    backlog: () => backlog,
+    backlog: offers.backlog,
     /** no more offers, and leased rows taken from now on are not sent (shutdown) */
-    close: () => {
-      closed = true;
-    },
+    close: offers.close,
   };
 }
