@@ -1,5 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createApp } from "../../src/app.js";
 import { createDispatcher } from "../../src/bot/dispatcher.js";
+import { simulatedDelivery } from "../../src/cli/simulated-events.js";
+import { parseConfig } from "../../src/config.js";
 import type { GraphClient } from "../../src/graph/client.js";
 import { createMetrics } from "../../src/metrics/metrics.js";
 import { createOutboxWorker } from "../../src/outbox/worker.js";
@@ -8,6 +11,8 @@ import { openStore } from "../../src/store/open-store.js";
 import type { Store } from "../../src/store/store.js";
 import type { WebhookEvent } from "../../src/events/types.js";
 import { draft, T0, textMessage } from "../contract/events.js";
+import { eventually } from "../helpers/eventually.js";
+import { signedBody } from "../helpers/signed-request.js";
 
 /**
  * The workers' side of the handoff (store: contract-handoff.ts): free slots offered to the stage
@@ -114,5 +119,44 @@ describe("handoff offers: the bot and the sender take new work without claiming 
     expect((await store.listInbox({ limit: 10 })).map((row) => row.state)).toEqual(["done", "done"]);
     d.close();
     expect(d.offer()).toBeUndefined();
+  });
+});
+
+describe("handoff in the app: a message's item and reply skip the claims", () => {
+  it("the expansion leases the item to the bot and the completion leases the reply to the sender; no outbox claim after the first", async () => {
+    const store = await openStore({ kind: "sqlite", path: ":memory:" });
+    const counts = { outboxClaims: 0, leasedByExpansion: 0 };
+    const sent: string[] = [];
+    const counted: Store = {
+      ...store,
+      claimOutbox: (c) => ((counts.outboxClaims += 1), store.claimOutbox(c)),
+      expand: async (parse, limit, nowMs, lease) => {
+        const expansion = await store.expand(parse, limit, nowMs, lease);
+        counts.leasedByExpansion += expansion.claimed.length;
+        return expansion;
+      },
+    };
+    const graph: GraphClient = {
+      sendMessage: async (_phone, body) => (sent.push((body.text as { body: string }).body), { verdict: { kind: "ok", wamid: "wamid.OUT" }, durationMs: 1 }),
+      markRead: () => Promise.reject(new Error("not used")),
+      getMediaUrl: () => Promise.reject(new Error("not used")),
+      downloadMedia: () => Promise.reject(new Error("not used")),
+    };
+    const secret = "handoff-secret";
+    const app = createApp({ config: parseConfig({ APP_SECRET: secret, VERIFY_TOKEN: "vt", LOG_LEVEL: "silent", ACCESS_TOKEN: "t" }), store: counted, graph, idleMs: 60_000 });
+    try {
+      app.start();
+      await eventually(async () => counts.outboxClaims, (n) => n === 1);
+      const body = simulatedDelivery({ type: "text", text: "hello", from: "4915100000009", messageId: "wamid.HANDOFF1", nowSec: T0 / 1000, random: () => 0.5 });
+      const answer = await app.fetch(new Request("http://localhost/webhook", { method: "POST", headers: signedBody(body, secret).headers, body }));
+      expect(answer.status).toBe(200);
+      await eventually(async () => sent.length, (n) => n > 0);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(sent).toEqual(["HELLO"]);
+      expect(counts).toEqual({ outboxClaims: 1, leasedByExpansion: 1 });
+    } finally {
+      await app.stop();
+      await store.close();
+    }
   });
 });
