@@ -7,30 +7,20 @@ import { prepare } from "./prepared.js";
 import { parseContactState, toInboxItem } from "./rows.js";
 
 /**
- * Inbox items a worker may take now: pending, due, lease free or expired, and the oldest pending
+ * The claim's rules for a pending row `i`: due, lease free or expired, and the oldest pending
  * item of its contact while no item of that contact is leased. "Oldest" is the smallest id; the
  * lease probe covers a newer id too, because in PostgreSQL a lower id can commit after a higher
  * one has already been claimed. At most one item per contact follows from "oldest".
+ * One definition for the claim and for an expansion's lease of its new rows (leaseNew).
  */
-const claimable = (qc: QueryCreator<Database>, nowMs: number) =>
-  qc
-    .selectFrom("wahook_inbox as i")
-    .where("i.state", "=", "pending")
-    .where("i.next_attempt_at_ms", "<=", nowMs)
-    .where((eb) => eb.or([eb("i.lease_until_ms", "is", null), eb("i.lease_until_ms", "<=", nowMs)]))
-    .where(({ not, exists, selectFrom }) =>
-      not(
-        exists(
-          selectFrom("wahook_inbox as o")
-            .select("o.id")
-            .whereRef("o.phone_number_id", "=", "i.phone_number_id")
-            .whereRef("o.contact_key", "=", "i.contact_key")
-            .where("o.state", "=", "pending")
-            .where((eb) => eb.or([eb("o.id", "<", eb.ref("i.id")), eb("o.lease_until_ms", ">", nowMs)])),
-        ),
-      ),
-    )
-    .orderBy("i.id");
+const claimRules = (nowMs: unknown) => sql<boolean>`i.next_attempt_at_ms <= ${nowMs} and (i.lease_until_ms is null or i.lease_until_ms <= ${nowMs})
+  and not exists (
+    select o.id from wahook_inbox as o
+    where o.phone_number_id = i.phone_number_id and o.contact_key = i.contact_key and o.state = 'pending' and (o.id < i.id or o.lease_until_ms > ${nowMs})
+  )`;
+
+/** Inbox items a worker may take now, oldest first. */
+const claimable = (qc: QueryCreator<Database>, nowMs: number) => qc.selectFrom("wahook_inbox as i").where("i.state", "=", "pending").where(claimRules(nowMs)).orderBy("i.id");
 
 /**
  * PostgreSQL per-contact exclusion. Every contact with inbox items has a wahook_contacts row
@@ -110,11 +100,7 @@ const leaseNew = (db: Kysely<Database>) =>
     sql<{ id: number; contact_state: string | null }>`update wahook_inbox set lease_owner = ${p.workerId}, lease_until_ms = ${p.leaseUntilMs}
       where id in (
         select i.id from json_each(${p.ids}) as j cross join wahook_inbox as i
-        where i.id = j.value and +i.state = 'pending' and i.next_attempt_at_ms <= ${p.nowMs} and (i.lease_until_ms is null or i.lease_until_ms <= ${p.nowMs})
-          and not exists (
-            select o.id from wahook_inbox as o
-            where o.phone_number_id = i.phone_number_id and o.contact_key = i.contact_key and o.state = 'pending' and (o.id < i.id or o.lease_until_ms > ${p.nowMs})
-          )
+        where i.id = j.value and +i.state = 'pending' and ${claimRules(p.nowMs)}
         order by i.id limit ${p.limit}
       )
       returning id, (select s.state from wahook_contacts as s where s.phone_number_id = wahook_inbox.phone_number_id and s.contact_key = wahook_inbox.contact_key) as contact_state`,
