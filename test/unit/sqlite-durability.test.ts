@@ -20,12 +20,13 @@ function manualFdatasync() {
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
 describe("SQLite commit durability", () => {
-  it("commits with synchronous=NORMAL, no automatic checkpoint on the connection, and a WAL to fsync", async () => {
+  it("commits with synchronous=NORMAL, no automatic checkpoint on the connection, temporary data in memory, and a WAL to fsync", async () => {
     const path = tempSqlitePath();
     const { db } = openSqlite(path);
     try {
       expect(await pragma(db, "synchronous")).toBe(1); // NORMAL
       expect(await pragma(db, "wal_autocheckpoint")).toBe(0); // the checkpoint thread does it
+      expect(await pragma(db, "temp_store")).toBe(2); // MEMORY: statement journals make no temp files
       expect(existsSync(`${path}-wal`)).toBe(true);
     } finally {
       await db.destroy();

@@ -7,7 +7,8 @@ export const segmentFileName = (segment: number): string => `${String(segment).p
 const SEGMENT_NAME = /^(\d{20})\.log$/;
 /** Half-written segments get this suffix until they are complete: a crash leaves only garbage to delete. */
 const TEMP_SUFFIX = ".log.tmp";
-const ZERO_CHUNK_BYTES = 1 << 20;
+/** The most zeros a new segment puts into the disk's queue before they are synced. */
+export const ZERO_CHUNK_BYTES = 1 << 20;
 
 export const segmentPath = (dir: string, segment: number): string => join(dir, segmentFileName(segment));
 
@@ -27,14 +28,20 @@ export async function listSegments(io: LogFs, dir: string): Promise<number[]> {
  * fallocate: either would leave the first write to each block allocating it or converting an
  * unwritten extent, i.e. a metadata change (journal commit) inside the append's fdatasync. With
  * blocks written and the size fixed, that fdatasync flushes data pages only.
+ * Synced chunk by chunk: a single fsync at the end put the whole segment (64 MiB) in the disk's
+ * queue at once, and the appends' fdatasyncs, which the 200s wait for, queued behind it. With a
+ * flood outrunning the expansion (new segments every few seconds) that was most of the receive
+ * path's p99 (docs/BENCHMARKS.md).
  */
 async function fillZeros(io: LogFs, fd: number, fromBytes: number, toBytes: number): Promise<void> {
   const zeros = Buffer.alloc(Math.min(ZERO_CHUNK_BYTES, Math.max(toBytes - fromBytes, 0)));
   for (let at = fromBytes; at < toBytes; at += zeros.length) {
     const length = Math.min(zeros.length, toBytes - at);
     await writeAll(io, fd, length === zeros.length ? zeros : zeros.subarray(0, length), at);
+    // fsync, not fdatasync: fdatasync stays the appends' barrier alone (fault tests fail just that).
+    await io.fsync(fd);
   }
-  await io.fsync(fd);
+  if (fromBytes >= toBytes) await io.fsync(fd);
 }
 
 /**
