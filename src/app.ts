@@ -71,9 +71,10 @@ export function createApp(options: AppOptions): App {
   );
   // Deliveries waiting for their 200 come first: while 16 or more are in flight (and 2 ms after)
   // under a flood of more than 3 MB/s of bodies (~2,500 text deliveries/s: more than a 2-core
-  // machine turns into replies), background ticks get 10% of the time, waiting at most 500 ms
-  // each. Below that rate nothing is throttled, so replies use every cycle the acks leave.
-  const gate = createLoadGate({ busyAt: 16, holdMs: 2, share: 0.1, floodBytesPerSec: 3_000_000, maxWaitMs: 500 });
+  // machine turns into replies), or after 250 ms of that without a break, background ticks get
+  // 10% of the time, waiting at most 500 ms each. Otherwise nothing is throttled, so replies use
+  // every cycle the acks leave.
+  const gate = createLoadGate({ busyAt: 16, holdMs: 2, share: 0.1, floodBytesPerSec: 3_000_000, floodAfterBusyMs: 250, maxWaitMs: 500 });
   const accept = async (body: Buffer) => {
     await committer.submit(body);
     expandLoop.wake();

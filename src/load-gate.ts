@@ -8,15 +8,20 @@
  * answers 50 waiting requests at once, the count falls to zero for the ~0.1 ms their clients take
  * to send the next ones, which then sit unread in socket buffers where no counter sees them.
  *
- * While it is busy AND the bodies acknowledged over the last second exceed `floodBytesPerSec`
- * (a flood: more than the server can turn into replies, so the backlog grows whatever we do),
- * background ticks share the core by a duty cycle: each tick's duration is charged, and ticks
- * wait until background work has used at most `share` of the time since (one account for all
- * loops). Without that, every tick ran whole and the full server acked 0.14x the reference while
- * the receive path alone made 0.49x. Below the flood rate nothing is throttled, even while busy:
- * in an open-loop overload at 2,000 msg/s, where the acks need a fifth of the core, a 10% share
- * cut the replies from 1,605/s to 1,175/s (docs/BENCHMARKS.md). A wait never exceeds maxWaitMs;
- * under a sustained flood the journal holds the backlog, and the bot still moves.
+ * The webhook is flooded while it is busy AND the bodies acknowledged over the last second exceed
+ * `floodBytesPerSec` (more than the server can turn into replies, so the backlog grows whatever
+ * we do), or once it has been busy without a break for `floodAfterBusyMs` (senders holding many
+ * connections open on us, as Meta does while it delivers a backlog). While flooded, background
+ * ticks share the core by a duty cycle: each tick's duration is charged, and ticks wait until
+ * background work has used at most `share` of the time since (one account for all loops).
+ * Without that, every tick ran whole and the full server acked 0.14x the reference while the
+ * receive path alone made 0.49x. Without the busy-spell rule the workers could keep the core from
+ * the acks, which then stayed below the flood rate: in the bench's closed loop at 1.2 KB, 5 runs
+ * of 11 settled at 1,800-2,600 acks/s with nothing left unexpanded, the others at 5,600-10,200/s
+ * (with the rule, 4 of 4 at 6,900-8,700/s). Otherwise nothing is throttled, even while busy: in an
+ * open-loop overload at 2,000 msg/s, where the acks need a fifth of the core, a 10% share cut the
+ * replies from 1,605/s to 1,175/s (docs/BENCHMARKS.md). A wait never exceeds maxWaitMs; under a
+ * sustained flood the journal holds the backlog, and the bot still moves.
  */
 export interface LoadGate {
   enter(): void;
@@ -35,6 +40,8 @@ export interface LoadGateOptions {
   share: number;
   /** ingress above which a busy webhook counts as flooded (duty cycle on) */
   floodBytesPerSec: number;
+  /** a busy spell this long counts as a flood whatever the ingress */
+  floodAfterBusyMs: number;
   maxWaitMs: number;
   /** a monotonic clock in ms; defaults to performance.now */
   nowMs?: () => number;
@@ -45,6 +52,8 @@ export function createLoadGate(options: LoadGateOptions): LoadGate {
   let inFlight = 0;
   // Infinity while busy; afterwards the time the hold ends.
   let busyUntilMs = -Infinity;
+  // When the current busy spell began (a spell goes on through its holds).
+  let busySinceMs = Infinity;
   // Background ticks have been paid for up to here: a tick of d ms moves it d * (1 - share) / share on.
   let paidUntilMs = -Infinity;
   // Ticks under way: while busy, one at a time, or the loops waiting for the same moment would
@@ -60,7 +69,8 @@ export function createLoadGate(options: LoadGateOptions): LoadGate {
       windowBytes = 0;
       windowStartMs = t;
     }
-    return Math.max(windowBytes, previousBytes) > options.floodBytesPerSec;
+    const spell = busyUntilMs === Infinity || t < busyUntilMs ? t - busySinceMs : 0;
+    return spell >= options.floodAfterBusyMs || Math.max(windowBytes, previousBytes) > options.floodBytesPerSec;
   };
   let onQuieter = new Set<() => void>();
   const recheckAll = () => {
@@ -74,7 +84,11 @@ export function createLoadGate(options: LoadGateOptions): LoadGate {
   return {
     enter() {
       inFlight += 1;
-      if (inFlight >= options.busyAt) busyUntilMs = Infinity;
+      if (inFlight >= options.busyAt && busyUntilMs !== Infinity) {
+        const t = now();
+        if (t >= busyUntilMs) busySinceMs = t;
+        busyUntilMs = Infinity;
+      }
     },
     leave(bodyBytes) {
       inFlight -= 1;

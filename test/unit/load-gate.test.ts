@@ -9,7 +9,7 @@ afterEach(() => void vi.useRealTimers());
 
 const gateWith = (options: Partial<LoadGateOptions> = {}) =>
   // floodBytesPerSec -1: every busy spell counts as a flood, unless a test says otherwise
-  createLoadGate({ busyAt: 2, holdMs: 2, share: 0.1, floodBytesPerSec: -1, maxWaitMs: 10_000, nowMs: () => Date.now(), ...options });
+  createLoadGate({ busyAt: 2, holdMs: 2, share: 0.1, floodBytesPerSec: -1, floodAfterBusyMs: Infinity, maxWaitMs: 10_000, nowMs: () => Date.now(), ...options });
 
 const watch = (p: Promise<void>) => {
   const state = { done: false };
@@ -143,6 +143,37 @@ describe("load gate", () => {
     const after = watch(gate.quiet());
     await vi.advanceTimersByTimeAsync(0);
     expect(after.done).toBe(true);
+  });
+
+  it("counts a busy spell longer than floodAfterBusyMs as a flood whatever the ingress, and a spell that ended starts over", async () => {
+    const gate = gateWith({ floodBytesPerSec: 1_000_000, floodAfterBusyMs: 250, holdMs: 5 });
+    enterTimes(gate, 2);
+    await owe90ms(gate);
+    // busy for 10 ms, next to no bytes: no flood yet
+    const early = watch(gate.quiet());
+    await vi.advanceTimersByTimeAsync(0);
+    expect(early.done).toBe(true);
+    // deliveries answered and others arriving within the hold: the same spell goes on
+    await vi.advanceTimersByTimeAsync(200);
+    gate.leave(100);
+    await vi.advanceTimersByTimeAsync(3);
+    gate.enter();
+    await vi.advanceTimersByTimeAsync(50);
+    await owe90ms(gate);
+    const late = watch(gate.quiet());
+    await vi.advanceTimersByTimeAsync(50);
+    expect(late.done).toBe(false);
+    await vi.advanceTimersByTimeAsync(50);
+    expect(late.done).toBe(true);
+    // quiet past the hold, then busy again: a new spell, not yet a flood
+    gate.leave(100);
+    gate.leave(100);
+    await vi.advanceTimersByTimeAsync(20);
+    enterTimes(gate, 2);
+    await owe90ms(gate);
+    const fresh = watch(gate.quiet());
+    await vi.advanceTimersByTimeAsync(0);
+    expect(fresh.done).toBe(true);
   });
 
   it("is awaited by a worker loop before each tick", async () => {
