@@ -16,8 +16,8 @@
  * background work has used at most `share` of the time since (one account for all loops).
  * Without that, every tick ran whole and the full server acked 0.14x the reference while the
  * receive path alone made 0.49x. Without the busy-spell rule the workers could keep the core from
- * the acks, which then stayed below the flood rate: in the bench's closed loop at 1.2 KB, 5 runs
- * of 11 settled at 1,800-2,600 acks/s with nothing left unexpanded, the others at 5,600-10,200/s
+ * the acks, which then stayed below the flood rate: in the bench's closed loop at 1.2 KB, 4 runs
+ * of 11 settled at 1,800-2,600 acks/s with the workers keeping up, the others at 5,600-10,200/s
  * (with the rule, 4 of 4 at 6,900-8,700/s). Otherwise nothing is throttled, even while busy: in an
  * open-loop overload at 2,000 msg/s, where the acks need a fifth of the core, a 10% share cut the
  * replies from 1,605/s to 1,175/s (docs/BENCHMARKS.md). A wait never exceeds maxWaitMs; under a
