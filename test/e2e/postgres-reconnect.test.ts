@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { simulatedDelivery } from "../../src/cli/simulated-events.js";
 import { spawnServer, type ChildServer } from "../helpers/child-server.js";
 import { freshPostgresSchema, postgresUrl, skipWithoutPostgres } from "../helpers/databases.js";
+import { localTcpPorts } from "../helpers/process-sockets.js";
 import { signedBody } from "../helpers/signed-request.js";
 
 /** A lost database connection is retried and reported on /readyz, never a crash loop. */
@@ -27,7 +28,9 @@ describe.skipIf(skip)("PostgreSQL connections lost while serving", () => {
     const client = admin();
     await client.connect();
     try {
-      const killed = await client.query("select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'wahook' and pid <> pg_backend_pid()");
+      // This server's backends only: other test files' servers run at the same time.
+      const ports = localTcpPorts(server.process.pid as number);
+      const killed = await client.query("select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'wahook' and client_port = any($1::int[])", [ports]);
       expect(killed.rowCount).toBeGreaterThan(0);
     } finally {
       await client.end();
