@@ -68,8 +68,11 @@ export function planRecord(deliveries: readonly (readonly WebhookEvent[])[], now
   return plan;
 }
 
+/** Keys really inserted: a set of them, or a map from them (record.ts keeps the new inbox ids). */
+type InsertedKeys = Pick<ReadonlySet<string>, "has">;
+
 /** Adds the database's verdict (which keys were really inserted) to the per-delivery counts. */
-export function tally(plan: RecordPlan, insertedMessages: ReadonlySet<string> | ReadonlyMap<string, unknown>, insertedStatuses: ReadonlySet<string>): RecordResult[] {
+export function tally(plan: RecordPlan, insertedMessages: InsertedKeys, insertedStatuses: InsertedKeys): RecordResult[] {
   for (const m of plan.messages) {
     const result = plan.results[m.delivery];
     if (!result) continue;

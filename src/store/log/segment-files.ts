@@ -41,7 +41,6 @@ async function fillZeros(io: LogFs, fd: number, fromBytes: number, toBytes: numb
     // fsync, not fdatasync: fdatasync stays the appends' barrier alone (fault tests fail just that).
     await io.fsync(fd);
   }
-  if (fromBytes >= toBytes) await io.fsync(fd);
 }
 
 /**
