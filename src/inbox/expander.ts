@@ -19,6 +19,16 @@ export interface ExpanderOptions {
    * server acked 0.16x the reference with a p99 of 911 ms; 16 per transaction made 0.29x and 70 ms.
    */
   maxEventsPerTick: number;
+  /**
+   * Wall time one expansion should take, roughly; Infinity for none. A SQLite expansion runs on
+   * the event loop, so its length is added to every webhook answer that waits behind it: on a
+   * shared 2-core VM 512 events of ~30 KB deliveries took 60-110 ms, and held the full server's
+   * ack p99 at 20x the reference's (docs/BENCHMARKS.md). The next expansion takes as many events
+   * as the last one's time per event says fit.
+   */
+  maxTickMs: number;
+  /** a monotonic clock in ms, for the tick's length; defaults to performance.now */
+  monotonicMs?: () => number;
   /** new inbound messages were recorded, and not all of them leased to the bot: it has work */
   onNewMessages: () => void;
   /** the bot's free slots for the new items of the next expansion (bot/dispatcher.ts) */
@@ -34,6 +44,9 @@ export function createExpander(options: ExpanderOptions) {
   const { store, runtime, metrics } = options;
   // Events per delivery in the last expansion: the next one takes as many deliveries as fit.
   let eventsPerDelivery = 1;
+  // Time per event of the last expansion that had events; 0 until one did.
+  let msPerEvent = 0;
+  const clock = options.monotonicMs ?? (() => performance.now());
   const tick = async (): Promise<number> => {
     // Counted once the expansion committed: a transaction that failed and runs again counts once.
     const ignored = { skipped: 0, otherNumber: 0 };
@@ -43,15 +56,18 @@ export function createExpander(options: ExpanderOptions) {
       ignored.otherNumber += parsed.otherNumber;
       return parsed.events;
     };
-    const limit = Math.max(1, Math.min(options.batchSize, Math.floor(options.maxEventsPerTick / eventsPerDelivery)));
+    const maxEvents = msPerEvent > 0 ? Math.min(options.maxEventsPerTick, options.maxTickMs / msPerEvent) : options.maxEventsPerTick;
+    const limit = Math.max(1, Math.min(options.batchSize, Math.floor(maxEvents / eventsPerDelivery)));
     const offer = options.itemOffer?.();
     let expansion: Expansion | undefined;
+    const startedMs = clock();
     try {
       expansion = await store.expand(parse, limit, runtime.nowMs(), offer);
     } finally {
       offer?.take(expansion?.claimed ?? []);
     }
     if (expansion.deliveries > 0) eventsPerDelivery = Math.max(1, expansion.events.length / expansion.deliveries);
+    if (expansion.events.length > 0) msPerEvent = (clock() - startedMs) / expansion.events.length;
     const { result } = expansion;
     countEvents(metrics, { events: expansion.events, ...ignored });
     if (result.messagesDuplicate > 0) metrics.duplicates.inc({ kind: "message" }, result.messagesDuplicate);

@@ -16,19 +16,34 @@ const delivery = (first: number, messages: number): Buffer => {
   return Buffer.from(JSON.stringify({ object: "whatsapp_business_account", entry: [{ id: "0", changes: [{ field: "messages", value }] }] }));
 };
 
-describe("expander: transactions bounded by events", () => {
+describe("expander: transactions bounded by events and by time", () => {
   let store: Store;
   let limits: number[];
 
   beforeEach(async () => {
     store = await openStore({ kind: "sqlite", path: ":memory:" });
     limits = [];
+    clock.ms = 0;
+    clock.costMsPerEvent = 0;
   });
   afterEach(() => store.close());
 
-  const expanderFor = (maxEventsPerTick: number) => {
-    const counted: Store = { ...store, expand: (parse, limit, nowMs) => (limits.push(limit), store.expand(parse, limit, nowMs)) };
-    return createExpander({ store: counted, runtime: createRuntime({ nowMs: () => T0 }), metrics: createMetrics({ depth: () => store.depth() }), phoneNumberId: PHONE, batchSize: 256, maxEventsPerTick, onNewMessages: () => undefined });
+  // A fake monotonic clock that each expansion moves on by costMsPerEvent for every event it read.
+  const clock = { ms: 0, costMsPerEvent: 0 };
+  const expanderFor = (maxEventsPerTick: number, maxTickMs = Infinity) => {
+    const counted: Store = {
+      ...store,
+      expand: async (parse, limit, nowMs) => {
+        limits.push(limit);
+        const expansion = await store.expand(parse, limit, nowMs);
+        clock.ms += expansion.events.length * clock.costMsPerEvent;
+        return expansion;
+      },
+    };
+    return createExpander({
+      store: counted, runtime: createRuntime({ nowMs: () => T0 }), metrics: createMetrics({ depth: () => store.depth() }), phoneNumberId: PHONE,
+      batchSize: 256, maxEventsPerTick, maxTickMs, monotonicMs: () => clock.ms, onNewMessages: () => undefined,
+    });
   };
 
   it("takes fewer deliveries per transaction once they turn out to carry many events", async () => {
@@ -54,5 +69,26 @@ describe("expander: transactions bounded by events", () => {
     const tiny = expanderFor(8);
     expect([await tiny.tick(), await tiny.tick(), await tiny.tick()]).toEqual([2, 0, 0]);
     expect(limits.slice(-3)).toEqual([8, 1, 1]);
+  });
+
+  it("takes as many events as the time budget fits, by the last expansion's time per event", async () => {
+    await store.journal(Array.from({ length: 300 }, (_, i) => delivery(i, 1)), T0);
+    const expander = expanderFor(512, 10);
+    clock.costMsPerEvent = 0.5;
+    // The first knows no cost yet (256 deliveries, 128 ms); then 10 ms / 0.5 ms = 20 events.
+    expect([await expander.tick(), await expander.tick()]).toEqual([256, 20]);
+    // Cheaper events: the tick after the first cheap one takes 10 / 0.125 = 80 (only 4 are left).
+    clock.costMsPerEvent = 0.125;
+    expect([await expander.tick(), await expander.tick(), await expander.tick()]).toEqual([20, 4, 0]);
+    expect(limits).toEqual([256, 20, 20, 80, 80]);
+  });
+
+  it("never takes less than one delivery, however slow the last expansion was", async () => {
+    await store.journal([delivery(0, 24), delivery(100, 24), delivery(200, 24)], T0);
+    const expander = expanderFor(512, 1);
+    clock.costMsPerEvent = 5;
+    expect([await expander.tick(), await expander.tick()]).toEqual([3, 0]);
+    await store.journal([delivery(1000, 24), delivery(2000, 24)], T0);
+    expect([await expander.tick(), await expander.tick(), await expander.tick()]).toEqual([1, 1, 0]);
   });
 });
