@@ -80,7 +80,7 @@ export function createApp(options: AppOptions): App {
     expandLoop.wake();
   };
   const receiver = createReceiver({ verifyToken: config.verifyToken, appSecrets: config.appSecrets, accept, metrics, logger: log });
-  const expander = createExpander({ store, runtime, metrics, phoneNumberId: config.phoneNumberId, batchSize: 256, maxEventsPerTick: 512, maxTickMs: store.dialect === "sqlite" ? 8 : Infinity, onNewMessages: () => botLoop.wake(), itemOffer: () => dispatcher.offer() });
+  const expander = createExpander({ store, runtime, metrics, phoneNumberId: config.phoneNumberId, batchSize: 256, maxEventsPerTick: 512, maxTickMs: store.dialect === "sqlite" ? 8 : Infinity, minEventsPerTick: 64, onNewMessages: () => botLoop.wake(), itemOffer: () => dispatcher.offer() });
   const expandLoop = createLoop({ name: "expand", tick: gate.paced(expander.tick), idleMs, logger: log, beforeTick: gate.quiet });
   const { route, webhook } = createRouter({ receiver, webhookPath: options.webhookPath ?? "/webhook", maxBodyBytes: config.maxBodyBytes, metrics, logger: log, ready: () => store.ping(), newRequestId: runtime.newId, load: gate });
 

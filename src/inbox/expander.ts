@@ -24,9 +24,17 @@ export interface ExpanderOptions {
    * the event loop, so its length is added to every webhook answer that waits behind it: on a
    * shared 2-core VM 512 events of ~30 KB deliveries took 60-110 ms, and held the full server's
    * ack p99 at 20x the reference's (docs/BENCHMARKS.md). The next expansion takes as many events
-   * as the last one's time per event says fit.
+   * as the last one's time per event says fit, timed from its first parse (inside the store's
+   * transaction) to its end: the wall time of the whole call would count the log read too, during
+   * which the loop serves requests, and shrink the batches of a busy server for nothing.
    */
   maxTickMs: number;
+  /**
+   * the time bound never takes fewer events than this (nor less than one delivery): one slow
+   * expansion, e.g. while another process had the core, would otherwise shrink the next ones to
+   * a few events each, whose fixed cost per transaction then slows the catching up
+   */
+  minEventsPerTick: number;
   /** a monotonic clock in ms, for the tick's length; defaults to performance.now */
   monotonicMs?: () => number;
   /** new inbound messages were recorded, and not all of them leased to the bot: it has work */
@@ -50,24 +58,27 @@ export function createExpander(options: ExpanderOptions) {
   const tick = async (): Promise<number> => {
     // Counted once the expansion committed: a transaction that failed and runs again counts once.
     const ignored = { skipped: 0, otherNumber: 0 };
+    // The first parse runs inside the store's transaction: what went before (reading the log,
+    // which awaits the thread pool while the loop serves requests) did not hold the loop.
+    let heldSinceMs: number | undefined;
     const parse = (body: Uint8Array) => {
+      heldSinceMs ??= clock();
       const parsed = deliveryEvents(JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString("utf8")), options.phoneNumberId);
       ignored.skipped += parsed.skipped;
       ignored.otherNumber += parsed.otherNumber;
       return parsed.events;
     };
-    const maxEvents = msPerEvent > 0 ? Math.min(options.maxEventsPerTick, options.maxTickMs / msPerEvent) : options.maxEventsPerTick;
+    const maxEvents = msPerEvent > 0 ? Math.min(options.maxEventsPerTick, Math.max(options.minEventsPerTick, options.maxTickMs / msPerEvent)) : options.maxEventsPerTick;
     const limit = Math.max(1, Math.min(options.batchSize, Math.floor(maxEvents / eventsPerDelivery)));
     const offer = options.itemOffer?.();
     let expansion: Expansion | undefined;
-    const startedMs = clock();
     try {
       expansion = await store.expand(parse, limit, runtime.nowMs(), offer);
     } finally {
       offer?.take(expansion?.claimed ?? []);
     }
     if (expansion.deliveries > 0) eventsPerDelivery = Math.max(1, expansion.events.length / expansion.deliveries);
-    if (expansion.events.length > 0) msPerEvent = (clock() - startedMs) / expansion.events.length;
+    if (heldSinceMs !== undefined && expansion.events.length > 0) msPerEvent = (clock() - heldSinceMs) / expansion.events.length;
     const { result } = expansion;
     countEvents(metrics, { events: expansion.events, ...ignored });
     if (result.messagesDuplicate > 0) metrics.duplicates.inc({ kind: "message" }, result.messagesDuplicate);

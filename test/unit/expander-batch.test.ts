@@ -25,16 +25,19 @@ describe("expander: transactions bounded by events and by time", () => {
     limits = [];
     clock.ms = 0;
     clock.costMsPerEvent = 0;
+    clock.readMs = 0;
   });
   afterEach(() => store.close());
 
-  // A fake monotonic clock that each expansion moves on by costMsPerEvent for every event it read.
-  const clock = { ms: 0, costMsPerEvent: 0 };
-  const expanderFor = (maxEventsPerTick: number, maxTickMs = Infinity) => {
+  // A fake monotonic clock: each expansion moves it on by readMs before the store parses anything
+  // (as reading the log does) and by costMsPerEvent for every event it read.
+  const clock = { ms: 0, costMsPerEvent: 0, readMs: 0 };
+  const expanderFor = (maxEventsPerTick: number, maxTickMs = Infinity, minEventsPerTick = 1) => {
     const counted: Store = {
       ...store,
       expand: async (parse, limit, nowMs) => {
         limits.push(limit);
+        clock.ms += clock.readMs;
         const expansion = await store.expand(parse, limit, nowMs);
         clock.ms += expansion.events.length * clock.costMsPerEvent;
         return expansion;
@@ -42,7 +45,7 @@ describe("expander: transactions bounded by events and by time", () => {
     };
     return createExpander({
       store: counted, runtime: createRuntime({ nowMs: () => T0 }), metrics: createMetrics({ depth: () => store.depth() }), phoneNumberId: PHONE,
-      batchSize: 256, maxEventsPerTick, maxTickMs, monotonicMs: () => clock.ms, onNewMessages: () => undefined,
+      batchSize: 256, maxEventsPerTick, maxTickMs, minEventsPerTick, monotonicMs: () => clock.ms, onNewMessages: () => undefined,
     });
   };
 
@@ -81,6 +84,24 @@ describe("expander: transactions bounded by events and by time", () => {
     clock.costMsPerEvent = 0.125;
     expect([await expander.tick(), await expander.tick(), await expander.tick()]).toEqual([20, 4, 0]);
     expect(limits).toEqual([256, 20, 20, 80, 80]);
+  });
+
+  it("does not count the time before the first parse, when the store reads the log and the loop is free", async () => {
+    await store.journal(Array.from({ length: 300 }, (_, i) => delivery(i, 1)), T0);
+    const expander = expanderFor(512, 10);
+    clock.costMsPerEvent = 0.125;
+    clock.readMs = 1000;
+    expect([await expander.tick(), await expander.tick()]).toEqual([256, 44]);
+    expect(limits).toEqual([256, 80]);
+  });
+
+  it("never goes below minEventsPerTick for the time bound", async () => {
+    await store.journal(Array.from({ length: 300 }, (_, i) => delivery(i, 1)), T0);
+    const expander = expanderFor(512, 10, 64);
+    clock.costMsPerEvent = 1;
+    // 10 ms / 1 ms would be 10 events: the floor makes it 64.
+    expect([await expander.tick(), await expander.tick()]).toEqual([256, 44]);
+    expect(limits).toEqual([256, 64]);
   });
 
   it("never takes less than one delivery, however slow the last expansion was", async () => {
