@@ -22,8 +22,8 @@ export interface ExpanderOptions {
   /**
    * Wall time one expansion should take, roughly; Infinity for none. A SQLite expansion runs on
    * the event loop, so its length is added to every webhook answer that waits behind it: on a
-   * shared 2-core VM 512 events of ~30 KB deliveries took 60-110 ms, and held the full server's
-   * ack p99 at 20x the reference's (docs/BENCHMARKS.md). The next expansion takes as many events
+   * shared 2-core VM one of 512 events from ~30 KB deliveries held the loop for 95-109 ms, and the
+   * full server's ack p99 stood at 20x the reference's (docs/BENCHMARKS.md). The next expansion takes as many events
    * as the last one's time per event says fit, timed from its first parse (inside the store's
    * transaction) to its end: the wall time of the whole call would count the log read too, during
    * which the loop serves requests, and shrink the batches of a busy server for nothing.
