@@ -1,3 +1,4 @@
+import { createRowJournalWatch } from "./kysely/row-journal-watch.js";
 import { resolve } from "node:path";
 import type { DatabaseTarget } from "../config.js";
 import { WahookError } from "../errors.js";
@@ -20,7 +21,7 @@ export interface OpenStoreOptions {
 }
 
 const sqliteStore = (path: string, options: OpenStoreOptions): Store => {
-  const { db, sync, journalNow } = openSqlite(path, {
+  const { db, sync, journalNow, dataVersion } = openSqlite(path, {
     busyTimeoutMs: options.statementTimeoutMs,
     ...(options.onError ? { onError: (message: string) => options.onError?.(new Error(message)) } : {}),
   });
@@ -28,7 +29,7 @@ const sqliteStore = (path: string, options: OpenStoreOptions): Store => {
   // Beside the database, named after it: the two belong together (journal-log.ts refuses a log
   // whose database has no record of it).
   const logDir = path === ":memory:" ? undefined : `${resolve(path)}.deliveries`;
-  return createKyselyStore(db, "sqlite", { sync, journalNow, report, ...(logDir ? { logDir } : {}) });
+  return createKyselyStore(db, "sqlite", { sync, journalNow, report, ...(logDir ? { logDir, rowJournal: createRowJournalWatch(dataVersion) } : {}) });
 };
 
 const postgresStore = async (url: string, options: OpenStoreOptions): Promise<Store> => {

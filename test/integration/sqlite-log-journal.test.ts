@@ -115,6 +115,40 @@ describe("SQLite file store: the delivery log journals before the 200", () => {
     await owner.close();
   });
 
+  it("keeps reading rows that another connection journals after the row journal was found drained (data_version)", async () => {
+    const path = newPath();
+    const owner = await open(path);
+    const ids: string[] = [];
+    const collect = (body: Uint8Array) => parseEvents(body).map((e) => (ids.push(e.kind === "message" ? e.id : ""), e));
+    await owner.expand(collect, 10, T0);
+    // Another process's store journals into rows; its commit changes the owner's data_version.
+    const other = await openStore({ kind: "sqlite", path }, { onError: () => undefined });
+    await other.journal([bodyOf([textMessage("wamid.ROW1", "4915100000011")])], T0);
+    await owner.expand(collect, 10, T0 + 1);
+    expect(ids).toEqual(["wamid.ROW1"]);
+    await other.close();
+    await owner.close();
+  });
+
+  it("an expansion reads the row journal only when its watch says rows may be there", async () => {
+    const path = newPath();
+    const seed = await open(path);
+    await seed.close();
+    // Rows journaled by a process that did not own the log, as the second store above does.
+    const raw = new BetterSqlite3(path);
+    raw.prepare("insert into wahook_deliveries (body, received_at_ms) values (?, ?)").run(bodyOf([textMessage("wamid.ROWS")]), T0);
+    raw.close();
+    let drained = true;
+    const { db, sync } = openSqlite(path);
+    const store = createKyselyStore(db, "sqlite", { sync, logDir: `${path}.deliveries`, rowJournal: { drained: () => drained, reading: () => ({ found: () => undefined }), wrote: () => undefined } });
+    expect((await store.expand(parseEvents, 10, T0 + 1)).deliveries).toBe(0);
+    expect(rowsIn(path)).toBe(1);
+    drained = false;
+    expect((await store.expand(parseEvents, 10, T0 + 2)).deliveries).toBe(1);
+    expect(rowsIn(path)).toBe(0);
+    await store.close();
+  });
+
   it("refuses a log directory whose database has no record of it, rather than replaying another database's deliveries", async () => {
     const path = newPath();
     const first = await open(path);

@@ -1,6 +1,7 @@
 import type { Kysely } from "kysely";
 import type { Database, StoreDialect } from "../schema.js";
 import type { LogJournal } from "./journal-log.js";
+import type { RowJournalWatch } from "./row-journal-watch.js";
 import { createStatements, type Statements } from "./statements.js";
 
 /**
@@ -18,6 +19,8 @@ export interface StoreContext {
   journalNow?: (bodies: readonly Buffer[], nowMs: number) => boolean;
   /** SQLite on a file: the delivery log that journals before the 200 (journal-log.ts) */
   log?: LogJournal;
+  /** SQLite on a file: whether the row journal can be skipped (row-journal-watch.ts) */
+  rowJournal?: RowJournalWatch;
   statements: Statements;
 }
 

@@ -16,7 +16,10 @@ export async function journal(ctx: StoreContext, bodies: readonly Uint8Array[], 
   if (bodies.length === 0) return;
   const buffers = bodies.map(asBuffer);
   if (ctx.log && (await ctx.log.append(buffers))) return;
-  if (ctx.journalNow?.(buffers, nowMs)) return ctx.sync();
+  if (ctx.journalNow?.(buffers, nowMs)) {
+    ctx.rowJournal?.wrote();
+    return ctx.sync();
+  }
   await durably(ctx, (db) =>
     db.transaction().execute(async (trx) => {
       if (ctx.dialect === "sqlite") {
@@ -28,6 +31,7 @@ export async function journal(ctx: StoreContext, bodies: readonly Uint8Array[], 
       }
     }),
   );
+  ctx.rowJournal?.wrote();
 }
 
 /**
@@ -44,7 +48,14 @@ export async function journal(ctx: StoreContext, bodies: readonly Uint8Array[], 
  * own the delivery log, or they predate it), then the log (journal-log.ts).
  */
 export async function expand(ctx: StoreContext, parse: (body: Uint8Array) => readonly WebhookEvent[], limit: number, nowMs: number, lease?: InboxLease): Promise<Expansion> {
-  const fromRows = await ctx.db.transaction().execute(async (trx) => {
+  const fromRows = ctx.rowJournal?.drained() ? undefined : await expandRows(ctx, parse, limit, nowMs, lease);
+  return fromRows ?? (await ctx.log?.expand(parse, limit, nowMs, lease)) ?? EMPTY;
+}
+
+async function expandRows(ctx: StoreContext, parse: (body: Uint8Array) => readonly WebhookEvent[], limit: number, nowMs: number, lease?: InboxLease): Promise<Expansion | undefined> {
+  const read = ctx.rowJournal?.reading();
+  let mayRemain = true;
+  const expansion = await ctx.db.transaction().execute(async (trx) => {
     if (ctx.rowLocks) await sql`select pg_advisory_xact_lock(${EXPAND_LOCK_KEY}, hashtext(coalesce(current_schema(), '')))`.execute(trx);
     const rows = await trx
       .selectFrom("wahook_deliveries")
@@ -53,14 +64,17 @@ export async function expand(ctx: StoreContext, parse: (body: Uint8Array) => rea
       .orderBy("id")
       .limit(limit)
       .execute();
+    // Fewer than asked: every row there was is expanded (or marked failed) once this commits.
+    mayRemain = rows.length >= limit;
     if (rows.length === 0) return undefined;
-    const { expansion, failed, parsedIndexes } = await expandInside(ctx, trx, rows.map((row) => row.body), parse, nowMs, lease);
+    const { expansion: done, failed, parsedIndexes } = await expandInside(ctx, trx, rows.map((row) => row.body), parse, nowMs, lease);
     const idOf = (index: number) => Number(rows[index]?.id);
     for (const part of chunk(parsedIndexes.map(idOf))) await trx.deleteFrom("wahook_deliveries").where("id", "in", part).execute();
     for (const f of failed) await trx.updateTable("wahook_deliveries").set({ expand_error: f.error }).where("id", "=", idOf(f.index)).execute();
-    return expansion;
+    return done;
   });
-  return fromRows ?? (await ctx.log?.expand(parse, limit, nowMs, lease)) ?? EMPTY;
+  read?.found(mayRemain);
+  return expansion;
 }
 
 /** First key of the two-int advisory lock (the second is the schema, as in migrations/migrate.ts). */

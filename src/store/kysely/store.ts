@@ -16,6 +16,7 @@ import { getOutbox, listAttempts, listOutbox, retryOutbox } from "./outbox-admin
 import { pauseSends, takeSendTokens } from "./rate.js";
 import { expand, journal } from "./journal.js";
 import { createLogJournal } from "./journal-log.js";
+import type { RowJournalWatch } from "./row-journal-watch.js";
 import { record } from "./record.js";
 import { listStatuses } from "./statuses.js";
 
@@ -26,6 +27,8 @@ import { listStatuses } from "./statuses.js";
 export interface KyselyStoreOptions extends Partial<Pick<StoreContext, "sync" | "journalNow">> {
   /** SQLite on a file: the delivery log's directory (journal-log.ts) */
   logDir?: string;
+  /** with logDir: tells when the row journal can be skipped (row-journal-watch.ts) */
+  rowJournal?: RowJournalWatch;
   /** problems worth an operator's attention that are not errors of a call (a log owned elsewhere) */
   report?: (message: string) => void;
   /** PostgreSQL: registers the compiled-once statements as named server-side ones (postgres/named-statements.ts) */
@@ -35,6 +38,7 @@ export interface KyselyStoreOptions extends Partial<Pick<StoreContext, "sync" | 
 export function createKyselyStore(db: Kysely<Database>, dialect: StoreDialect, options: KyselyStoreOptions = {}): Store {
   const ctx = createContext(db, dialect, options);
   if (options.logDir) ctx.log = createLogJournal(ctx, { dir: options.logDir, report: options.report ?? (() => undefined) });
+  if (options.rowJournal) ctx.rowJournal = options.rowJournal;
   options.nameStatements?.(statementTexts(ctx.statements));
   let closed: Promise<void> | undefined;
   return {

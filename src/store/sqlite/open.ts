@@ -67,6 +67,8 @@ export interface SqliteHandle {
   sync: DurabilityBarrier;
   /** the journal insert without Kysely, or false when a transaction is open (journal-writer.ts) */
   journalNow: (bodies: readonly Buffer[], nowMs: number) => boolean;
+  /** PRAGMA data_version: changes when another connection commits (kysely/row-journal-watch.ts) */
+  dataVersion: () => number;
 }
 
 /**
@@ -127,5 +129,6 @@ export function openSqlite(path: string, options: { busyTimeoutMs?: number; onEr
     createQueryCompiler: () => base.createQueryCompiler(),
     createIntrospector: (db) => base.createIntrospector(db),
   };
-  return { db: new Kysely<Database>({ dialect }), sync: wal ? wal.sync : () => Promise.resolve(), journalNow: createJournalWriter(sqlite) };
+  const dataVersion = sqlite.prepare("pragma data_version").pluck();
+  return { db: new Kysely<Database>({ dialect }), sync: wal ? wal.sync : () => Promise.resolve(), journalNow: createJournalWriter(sqlite), dataVersion: () => dataVersion.get() as number };
 }
