@@ -80,7 +80,7 @@ export function createApp(options: AppOptions): App {
     expandLoop.wake();
   };
   const receiver = createReceiver({ verifyToken: config.verifyToken, appSecrets: config.appSecrets, accept, metrics, logger: log });
-  const expander = createExpander({ store, runtime, metrics, phoneNumberId: config.phoneNumberId, batchSize: 256, maxEventsPerTick: 512, maxTickMs: store.dialect === "sqlite" ? 8 : Infinity, minEventsPerTick: 64, onNewMessages: () => botLoop.wake(), itemOffer: () => dispatcher.offer() });
+  const expander = createExpander({ store, runtime, metrics, phoneNumberId: config.phoneNumberId, batchSize: 256, maxEventsPerTick: 512, maxTickMs: store.dialect === "sqlite" ? 8 : Infinity, minEventsPerTick: 64, onNewMessages: (unclaimed) => (dispatcher.unclaimed(unclaimed), botLoop.wake()), itemOffer: () => dispatcher.offer() });
   const expandLoop = createLoop({ name: "expand", tick: gate.paced(expander.tick), idleMs, logger: log, beforeTick: gate.quiet });
   const { route, webhook } = createRouter({ receiver, webhookPath: options.webhookPath ?? "/webhook", maxBodyBytes: config.maxBodyBytes, metrics, logger: log, ready: () => store.ping(), newRequestId: runtime.newId, load: gate });
 
@@ -114,11 +114,12 @@ export function createApp(options: AppOptions): App {
   const dispatcher = createDispatcher({
     store, bot: options.bot ?? echoUpper, runtime, metrics, workerId, leaseMs: config.leaseMs, maxAttempts: config.botMaxAttempts,
     retryMaxDelayMs: config.retryMaxDelayMs, batchSize: workerBatchSize, concurrency: workerConcurrency, signal: shutdown.signal,
-    onSettled: () => {
-      botLoop.wake();
+    onSettled: (mayClaim) => {
+      if (mayClaim) botLoop.wake();
       if (sender?.backlog()) sendLoop?.wake();
     },
     onSlotsFree: () => botLoop.wake(),
+    claimHints: store.dialect === "sqlite",
     ...(sender ? { replyOffer: sender.offer, onUnleased: sender.unleased } : {}),
     beforeHandle: graph && config.markRead !== "off"
       ? (item) => void graph.markRead(item.phoneNumberId, item.messageId, { typing: config.markRead === "typing" }).catch(() => undefined)

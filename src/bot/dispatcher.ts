@@ -1,3 +1,4 @@
+import type { Logger } from "pino";
 import { createGroupCommitter } from "../inbox/group-commit.js";
 import type { Metrics } from "../metrics/metrics.js";
 import { backoffDelayMs } from "../outbox/backoff.js";
@@ -28,8 +29,17 @@ export interface DispatcherOptions {
   signal: AbortSignal;
   /** best-effort read receipt / typing indicator before the handler runs (MARK_READ) */
   beforeHandle?: (item: InboxItem) => void;
-  /** a handler finished: the contact's next message may be claimable now */
-  onSettled?: () => void;
+  /**
+   * a handler finished; `mayClaim`: the contact's next message (or another left unclaimed) may be
+   * claimable now, so a claim is worth its transaction (see `claimHints`)
+   */
+  onSettled?: (mayClaim: boolean) => void;
+  /**
+   * SQLite: the only expanding process hands its new items over (`offer`) and reports the rest
+   * (`unclaimed`), so a claim after a handler finished is needed only while some are left. With
+   * it off (PostgreSQL: other instances expand too) every settled handler asks for a claim.
+   */
+  claimHints?: boolean;
   /** slots promised to an offer came back while the loop slept for want of them */
   onSlotsFree?: () => void;
   /** the sender's free slots for the replies of the next completion (outbox/worker.ts) */
@@ -55,6 +65,12 @@ const describe = (error: unknown): string => (error instanceof Error ? `${error.
 export function createDispatcher(options: DispatcherOptions) {
   const { store, bot, runtime, metrics, workerId } = options;
   const handlerTimeoutMs = Math.max(1000, Math.floor(options.leaseMs * 0.8));
+  // Items recorded but not leased to us that we know of (left by an expansion, or back for a
+  // retry), less those our claims took since: while it is 0 a claim after a handler finished
+  // would find nothing, and at 200 msg/s that claim was one of the six transactions per message.
+  // Too high costs a claim that finds nothing (as with the hints off); work it misses (another
+  // process's, an expired lease) is found by the loop's idle poll.
+  let unclaimed = 0;
 
   const fail = async (item: InboxItem, error: unknown) => {
     const attempts = item.attempts + 1;
@@ -62,6 +78,7 @@ export function createDispatcher(options: DispatcherOptions) {
     const retryAtMs =
       attempts >= options.maxAttempts ? null : now + backoffDelayMs({ attempt: item.attempts, random: runtime.random, capMs: options.retryMaxDelayMs });
     metrics.botRuns.inc({ outcome: retryAtMs === null ? "parked" : "retry" });
+    if (retryAtMs !== null) unclaimed += 1;
     runtime.logger.warn({ messageId: item.messageId, attempts, parked: retryAtMs === null, err: describe(error) }, "bot handler failed");
     await store.failInbox(item, workerId, { error: describe(error), retryAtMs }, now);
   };
@@ -104,7 +121,8 @@ export function createDispatcher(options: DispatcherOptions) {
     if (item.attempts === 0) options.beforeHandle?.(item);
     const state = item.contactState;
     const before = JSON.stringify(state);
-    const logger = runtime.logger.child({ messageId: item.messageId });
+    let child: Logger | undefined;
+    const logger = () => (child ??= runtime.logger.child({ messageId: item.messageId }));
     const { ctx, drafts } = createBotContext(item, state, logger, options.signal);
     try {
       await runHandler(ctx);
@@ -115,12 +133,12 @@ export function createDispatcher(options: DispatcherOptions) {
     const changed = JSON.stringify(state) !== before;
     const committed = await completions.submit({ item, replies: drafts, ...(changed ? { state } : {}) });
     metrics.botRuns.inc({ outcome: committed ? "done" : "lease_lost" });
-    if (!committed) logger.warn("inbox lease was lost before the handler finished; another worker owns the message now");
+    if (!committed) logger().warn("inbox lease was lost before the handler finished; another worker owns the message now");
   };
 
   const pool = createWorkPool({
     size: options.concurrency ?? options.batchSize,
-    onSettled: options.onSettled,
+    onSettled: () => options.onSettled?.(!options.claimHints || unclaimed > 0),
     onError: (error) => runtime.logger.error({ err: error }, "could not settle an inbox item; it runs again when its lease expires"),
   });
 
@@ -150,6 +168,7 @@ export function createDispatcher(options: DispatcherOptions) {
     const limit = Math.min(offers.free(), options.batchSize);
     const items = await store.claimInbox({ workerId, nowMs: runtime.nowMs(), leaseMs: options.leaseMs, limit });
     offers.claimed(items.length, limit);
+    unclaimed = Math.max(0, unclaimed - items.length);
     for (const item of items) pool.run(() => handle(item));
     return items.length;
   };
@@ -158,6 +177,8 @@ export function createDispatcher(options: DispatcherOptions) {
     tick,
     drain: pool.drain,
     offer,
+    /** an expansion recorded `count` new items that it did not lease to this worker */
+    unclaimed: (count: number) => void (unclaimed += count),
     /** no more offers; items taken from now on are not run (shutdown) */
     close: offers.close,
   };

@@ -37,8 +37,8 @@ export interface ExpanderOptions {
   minEventsPerTick: number;
   /** a monotonic clock in ms, for the tick's length; defaults to performance.now */
   monotonicMs?: () => number;
-  /** new inbound messages were recorded, and not all of them leased to the bot: it has work */
-  onNewMessages: () => void;
+  /** new inbound messages were recorded, and `unclaimed` of them not leased to the bot: it has work */
+  onNewMessages: (unclaimed: number) => void;
   /** the bot's free slots for the new items of the next expansion (bot/dispatcher.ts) */
   itemOffer?: () => ItemOffer | undefined;
 }
@@ -84,7 +84,7 @@ export function createExpander(options: ExpanderOptions) {
     if (result.messagesDuplicate > 0) metrics.duplicates.inc({ kind: "message" }, result.messagesDuplicate);
     if (result.statusesDuplicate > 0) metrics.duplicates.inc({ kind: "status" }, result.statusesDuplicate);
     if (expansion.failed > 0) runtime.logger.error({ failed: expansion.failed }, "journaled deliveries could not be expanded; they are kept in wahook_deliveries with expand_error set (a wahook bug: please report it)");
-    if (result.messagesNew > expansion.claimed.length) options.onNewMessages();
+    if (result.messagesNew > expansion.claimed.length) options.onNewMessages(result.messagesNew - expansion.claimed.length);
     return expansion.deliveries;
   };
 

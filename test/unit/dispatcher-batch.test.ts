@@ -39,10 +39,10 @@ describe("bot dispatcher: group-committed completions", () => {
     getContactState: () => Promise.reject(new Error("the claim brings the state; no separate read")),
   });
 
-  const dispatcher = (bot: Bot, metrics = createMetrics(), sizes: { batchSize: number; concurrency?: number } = { batchSize: 16 }) =>
+  const dispatcher = (bot: Bot, metrics = createMetrics(), sizes: { batchSize: number; concurrency?: number } = { batchSize: 16 }, hints: { claimHints?: boolean; onSettled?: (mayClaim: boolean) => void } = {}) =>
     createDispatcher({
       store: counted(), bot, runtime: createRuntime({ nowMs: () => now, random: () => 0.5 }), metrics, workerId: "w1",
-      leaseMs: LEASE_MS, maxAttempts: 3, retryMaxDelayMs: 1000, ...sizes, signal: new AbortController().signal,
+      leaseMs: LEASE_MS, maxAttempts: 3, retryMaxDelayMs: 1000, ...sizes, signal: new AbortController().signal, ...hints,
     });
 
   const echo: Bot = {
@@ -153,5 +153,32 @@ describe("bot dispatcher: group-committed completions", () => {
     expect(runs.sort()).toEqual(["a1", "a1", "b1", "b1"]);
     expect(batches).toEqual([2, 2]);
     expect(await replies()).toEqual(["a:HI A", "b:HI B"]);
+  });
+
+  it("with claim hints, asks for a claim after a handler only while items it was told of are left unclaimed", async () => {
+    // a2 waits behind a1 (one item per contact at a time); an expansion would report all three.
+    await store.record([[textMessage("a1", "a"), textMessage("a2", "a"), textMessage("b1", "b")]], T0);
+    const asks: boolean[] = [];
+    const d = dispatcher(echo, createMetrics(), { batchSize: 16 }, { claimHints: true, onSettled: (mayClaim) => asks.push(mayClaim) });
+    d.unclaimed(3);
+    expect(await tickAt(d, T0)).toBe(2);
+    expect(asks).toEqual([true, true]);
+    expect(await tickAt(d, T0)).toBe(1);
+    expect(asks).toEqual([true, true, false]);
+  });
+
+  it("with claim hints, a handler that failed and will retry counts as unclaimed again", async () => {
+    await store.record([[textMessage("a1", "a")]], T0);
+    const asks: boolean[] = [];
+    const failing: Bot = { name: "failing", handle: () => { throw new Error("model unavailable"); } };
+    await tickAt(dispatcher(failing, createMetrics(), { batchSize: 16 }, { claimHints: true, onSettled: (mayClaim) => asks.push(mayClaim) }), T0);
+    expect(asks).toEqual([true]);
+  });
+
+  it("without claim hints (PostgreSQL), every finished handler asks for a claim", async () => {
+    await store.record([[textMessage("a1", "a")]], T0);
+    const asks: boolean[] = [];
+    await tickAt(dispatcher(echo, createMetrics(), { batchSize: 16 }, { onSettled: (mayClaim) => asks.push(mayClaim) }), T0);
+    expect(asks).toEqual([true]);
   });
 });
