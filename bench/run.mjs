@@ -85,13 +85,13 @@ try {
         continue;
       }
       const tag = `e2e${store === "SQLite" ? "s" : "p"}${instances}`;
-      const row = await e2eCell({ client, graphUrl, store, instances, rate: e2eRate, seconds: e2eSeconds, drainSeconds, tag });
+      const row = await e2eCell({ client, graphUrl, warmSeconds, store, instances, rate: e2eRate, seconds: e2eSeconds, drainSeconds, tag });
       const after = await cell("reference", "1.2KB");
       results.e2e.push({ ...row, refBefore: ref, refAfter: after, ratio: row.repliesPerSecond / mean(ref.rps, after.rps) });
       ref = after;
     }
     results.e2eNotes.push(
-      `Planned: ${e2eRate.toLocaleString("en-US")} msg/s for ${e2eSeconds} s, after a warm-up of 500 messages; at most 256 POSTs in flight, so a server that acks slowly holds the generator back ("offered msg/s" below plan); sending stops at ${e2eSeconds + 5} s. ` +
+      `Planned: ${e2eRate.toLocaleString("en-US")} msg/s for ${e2eSeconds} s, after a warm-up of ${warmSeconds} s at the same rate (as long as the ack cells'; its figures are below the table, not in it); at most 256 POSTs in flight, so a server that acks slowly holds the generator back ("offered msg/s" below plan); sending stops at ${e2eSeconds + 5} s. ` +
         `replies/s = distinct replies ÷ (last reply − first send). "No reply by deadline" = acked but no reply ${drainSeconds} s after the last ack (slow or lost: the bench cannot tell). ` +
         `The fake Graph runs in the load generator on core 1; PostgreSQL runs unpinned (it shares both cores). "vs ref" divides replies/s by the 1.2 KB reference measured right before and after.` +
         (e2eSeconds < 60 ? ` The 60 s sustained target needs \`--e2e-seconds 60\`.` : ""),
@@ -104,7 +104,7 @@ try {
       const peak = Math.min(...[ackPeak, e2ePeak, e2eRate].filter(Number.isFinite));
       const rate = Math.max(1, Math.round(peak / 2));
       const soakSeconds = Number(flags["soak-seconds"]);
-      const row = await e2eCell({ client, graphUrl, store: "SQLite", instances: 1, rate, seconds: soakSeconds, drainSeconds: 30, tag: "soak", sampleRss: true });
+      const row = await e2eCell({ client, graphUrl, warmSeconds, store: "SQLite", instances: 1, rate, seconds: soakSeconds, drainSeconds: 30, tag: "soak", sampleRss: true });
       const s = row.samples;
       const avg = (list) => list.reduce((a, b) => a + b, 0) / list.length;
       const firstMinute = avg(s.slice(0, 12));
@@ -119,7 +119,7 @@ try {
       ];
       for (const store of pgProblem ? ["SQLite"] : ["SQLite", "PostgreSQL"]) {
         results.profile.push(await profiled(`wahook, end to end on ${store}, 1 instance (${e2eRate} msg/s planned, ${e2eSeconds} s)`, "replies/s", async (nodeArgs) =>
-          (await e2eCell({ client, graphUrl, store, instances: 1, rate: e2eRate, seconds: e2eSeconds, drainSeconds, tag: `prof${store[0]}`, nodeArgs })).repliesPerSecond));
+          (await e2eCell({ client, graphUrl, warmSeconds, store, instances: 1, rate: e2eRate, seconds: e2eSeconds, drainSeconds, tag: `prof${store[0]}`, nodeArgs })).repliesPerSecond));
       }
     }
   } finally {
