@@ -224,9 +224,10 @@ function sampleWaits() {
  * End to end: `instances` wahook servers on the server core sharing one store (a new SQLite file,
  * or a new PostgreSQL schema), the client posting distinct text messages round robin and counting
  * the echo-upper replies at its fake Graph. A warm-up at the planned rate first (own tag), as long
- * as the ack cells' (warmSeconds): with 500 messages (0.25 s at 2,000 msg/s) V8 had not yet
- * optimized the workers' code, and the first seconds of the measured run held most of its late
- * replies (docs/BENCHMARKS.md). The warm-up's own figures are kept in the row (`warm`).
+ * as the ack cells' (warmSeconds): after 500 messages (0.25 s at 2,000 msg/s) the process was
+ * still cold (most likely code V8 had not optimized yet; not the files, since a restart on grown
+ * files did the same), and the first seconds of the measured run held all of its late replies
+ * (docs/BENCHMARKS.md). The warm-up's own figures are kept in the row (`warm`).
  */
 export async function e2eCell({ client, graphUrl, store, instances, rate, seconds, warmSeconds, drainSeconds, tag, sampleRss, nodeArgs = [] }) {
   const schema = store === "PostgreSQL" ? `wahook_bench_${randomBytes(5).toString("hex")}` : undefined;
