@@ -130,6 +130,20 @@ describe("SQLite file store: the delivery log journals before the 200", () => {
     await owner.close();
   });
 
+  it("a store that journals into rows itself reads them after it had found the row journal drained (its own commits leave data_version alone)", async () => {
+    const path = newPath();
+    const owner = await open(path);
+    // The log opens on first use: the owner takes it now, so the other store journals into rows.
+    await owner.journal([bodyOf([textMessage("wamid.INLOG")])], T0);
+    const other = await openStore({ kind: "sqlite", path }, { onError: () => undefined });
+    expect((await other.expand(parseEvents, 10, T0)).deliveries).toBe(0);
+    await other.journal([bodyOf([textMessage("wamid.OWNROW", "4915100000012")])], T0);
+    expect(rowsIn(path)).toBe(1);
+    expect((await other.expand(parseEvents, 10, T0 + 1)).deliveries).toBe(1);
+    await other.close();
+    await owner.close();
+  });
+
   it("an expansion reads the row journal only when its watch says rows may be there", async () => {
     const path = newPath();
     const seed = await open(path);

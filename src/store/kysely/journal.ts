@@ -16,22 +16,23 @@ export async function journal(ctx: StoreContext, bodies: readonly Uint8Array[], 
   if (bodies.length === 0) return;
   const buffers = bodies.map(asBuffer);
   if (ctx.log && (await ctx.log.append(buffers))) return;
-  if (ctx.journalNow?.(buffers, nowMs)) {
+  // Counted even when the write or its sync fails: rows may have been committed all the same.
+  try {
+    if (ctx.journalNow?.(buffers, nowMs)) return await ctx.sync();
+    await durably(ctx, (db) =>
+      db.transaction().execute(async (trx) => {
+        if (ctx.dialect === "sqlite") {
+          for (const body of buffers) await trx.executeQuery(CompiledQuery.raw(JOURNAL_INSERT_SQL, [body, nowMs]));
+          return;
+        }
+        for (const part of chunk(buffers)) {
+          await sql`insert into wahook_deliveries (body, received_at_ms) select b, ${nowMs} from unnest(cast(${part} as bytea[])) as b`.execute(trx);
+        }
+      }),
+    );
+  } finally {
     ctx.rowJournal?.wrote();
-    return ctx.sync();
   }
-  await durably(ctx, (db) =>
-    db.transaction().execute(async (trx) => {
-      if (ctx.dialect === "sqlite") {
-        for (const body of buffers) await trx.executeQuery(CompiledQuery.raw(JOURNAL_INSERT_SQL, [body, nowMs]));
-        return;
-      }
-      for (const part of chunk(buffers)) {
-        await sql`insert into wahook_deliveries (body, received_at_ms) select b, ${nowMs} from unnest(cast(${part} as bytea[])) as b`.execute(trx);
-      }
-    }),
-  );
-  ctx.rowJournal?.wrote();
 }
 
 /**
