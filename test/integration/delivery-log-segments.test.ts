@@ -1,4 +1,4 @@
-import { statSync } from "node:fs";
+import { open as openFd, statSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { isWahookError } from "../../src/errors.js";
 import { segmentPath } from "../../src/store/log/segment-files.js";
@@ -58,6 +58,44 @@ describe("delivery log segments", () => {
     expect(again.end()).toEqual(end);
     expect(texts(await readAll(again, cursor))).toEqual(labels(80, 220));
     await again.close();
+  });
+
+  it("with a consumer that keeps up, each rotation reuses the segment released after it instead of writing a new one", async () => {
+    const dir = tempLogDir();
+    // A new segment is built under a temp name opened with "wx"; a recycled one is only renamed.
+    let created = 0;
+    const log = await openSmall(dir, undefined, {
+      spareSegments: 2,
+      fs: { open: (path, flags) => ((created += String(path).endsWith(".log.tmp") ? 1 : 0), new Promise((resolve, reject) => openFd(path, flags, 0o600, (error, fd) => (error ? reject(error) : resolve(fd))))) },
+    });
+    await log.append(numbered(0, 1));
+    await expect.poll(() => log.stats().spareSegments).toBe(2);
+    const createdAtStart = created;
+    let at = first;
+    // 5 records of 116 bytes per round, each read and released before the next: the consumer is
+    // never more than a quarter of a 4 KiB segment behind, as an expansion keeping up would be.
+    for (let round = 0; round < 48; round += 1) {
+      await log.append(numbered(1 + round * 5, 5));
+      const records = await readAll(log, at);
+      at = (records[records.length - 1] as { next: LogPosition }).next;
+      await log.release(at);
+      await expect.poll(() => log.stats().spareSegments).toBe(2);
+    }
+    expect(log.end().position.segment).toBeGreaterThan(6);
+    expect(createdAtStart).toBe(3);
+    expect(created).toBe(createdAtStart);
+    await log.close();
+  });
+
+  it("with a consumer a segment or more behind (a flood), keeps making spares: nothing is due back soon", async () => {
+    const dir = tempLogDir();
+    const log = await openSmall(dir, undefined, { spareSegments: 2 });
+    for (let round = 0; round < 6; round += 1) {
+      await log.append(numbered(round * 30, 30));
+      await expect.poll(() => log.stats().spareSegments).toBe(2);
+    }
+    expect(log.stats().liveSegments).toBeGreaterThan(3);
+    await log.close();
   });
 
   it("gives a record larger than a segment a segment grown to fit it", async () => {

@@ -80,6 +80,8 @@ async function assemble(io: LogFs, options: DeliveryLogOptions, segmentBytes: nu
   let readableEnd: LogPosition = { segment: active.segment, offset: state.offset };
   let releasedTo: LogPosition = options.start ?? { segment: (chain[0] as SegmentHandle).segment, offset: 0 };
   let unreleasedBytes = recovered?.unreleasedBytes ?? 0;
+  // The furthest position a read started from: where the consumer is.
+  let readFrom: LogPosition = releasedTo;
   let closing: Promise<void> | undefined;
 
   const writer = createLogWriter({
@@ -87,7 +89,11 @@ async function assemble(io: LogFs, options: DeliveryLogOptions, segmentBytes: nu
     state,
     overlapWrites: options.overlapWrites ?? false,
     rotate: async () => {
-      const handle = await openHandle(await pool.takeNext());
+      // The consumer reads close behind, inside the segment being left: it releases that one soon
+      // (it releases a segment only once its cursor has left it, so the released position says nothing).
+      const leaving = chain[chain.length - 1] as SegmentHandle;
+      const releaseDue = chain.length === 1 && readFrom.segment === leaving.segment && state.offset - readFrom.offset <= segmentBytes / 4;
+      const handle = await openHandle(await pool.takeNext(releaseDue));
       chain.push(handle);
       return handle;
     },
@@ -118,6 +124,7 @@ async function assemble(io: LogFs, options: DeliveryLogOptions, segmentBytes: nu
     append: (bodies) => writer.append(bodies),
     read: async (from, limits) => {
       checkOpen();
+      if (comparePositions(from, readFrom) > 0) readFrom = from;
       return readRecords({ io, chain: () => chain, readableEnd: () => readableEnd }, from, limits);
     },
     release: async (upTo) => {

@@ -10,12 +10,15 @@ import { createSegment, renameSegment, segmentPath } from "./segment-files.js";
  * changes run one at a time: they pick numbers and count spares.
  */
 export interface SegmentPool {
-  /** the lowest spare, creating one now if there is none; removed from the pool */
-  takeNext(): Promise<number>;
+  /**
+   * the lowest spare, creating one now if there is none; removed from the pool. `releaseDue`: the
+   * segment being left will be released soon (the consumer is inside it), so it counts as a spare
+   */
+  takeNext(releaseDue?: boolean): Promise<number>;
   /** a released segment (its fd closed): recycled as a spare while the pool is short, else deleted */
   retire(segment: number, sizeBytes: number): Promise<void>;
-  /** starts filling the pool in the background */
-  topUp(): void;
+  /** starts filling the pool in the background; `releaseDue` as in takeNext */
+  topUp(releaseDue?: boolean): void;
   spareCount(): number;
   /** waits for the background work; its failures were already reported through takeNext */
   close(): Promise<void>;
@@ -43,11 +46,18 @@ export function createSegmentPool(deps: { io: LogFs; dir: string; segmentBytes: 
     spares.push(segment);
   };
 
-  const topUp = (): void => {
-    if (toppingUp || closed || spares.length >= spareTarget) return;
+  // A segment about to come back is recycled instead of a new one written: with the consumer
+  // keeping up, every rotation used to create a spare (64 MiB of zeros and 64 fsyncs) and then
+  // delete the segment released a moment later, and the appends' fdatasyncs, and the WAL's that
+  // replies wait for, queued behind those writes: at 2,000 msg/s a spell of replies up to 400 ms
+  // late every ~27 s (docs/BENCHMARKS.md). Counted once at most, and only when the consumer is
+  // close behind (delivery-log.ts): under a flood it may release nothing for a while.
+  const topUp = (releaseDue = false): void => {
+    const target = spareTarget - (releaseDue ? 1 : 0);
+    if (toppingUp || closed || spares.length >= target) return;
     toppingUp = true;
     void serial(async () => {
-      while (!closed && spares.length < spareTarget) await createSpare();
+      while (!closed && spares.length < target) await createSpare();
     })
       // A failure here (disk full) shows up where it matters: takeNext creates on demand and throws.
       .catch(() => undefined)
@@ -57,12 +67,12 @@ export function createSegmentPool(deps: { io: LogFs; dir: string; segmentBytes: 
   };
 
   return {
-    takeNext: async () => {
+    takeNext: async (releaseDue = false) => {
       const segment = await serial(async () => {
         if (spares.length === 0) await createSpare();
         return spares.shift() as number;
       });
-      topUp();
+      topUp(releaseDue);
       return segment;
     },
     retire: (segment, sizeBytes) =>
@@ -78,6 +88,8 @@ export function createSegmentPool(deps: { io: LogFs; dir: string; segmentBytes: 
         // Without this a power loss could bring the file back; harmless under a cursor past it,
         // but an "undefined = read everything" reopen would then see a gap in the chain.
         await syncDir(io, dir);
+        // Not recycled after all (grown for an oversized record, say): the pool may be short.
+        if (!closed && spares.length < spareTarget) queueMicrotask(() => topUp());
       }),
     topUp,
     spareCount: () => spares.length,
