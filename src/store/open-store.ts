@@ -1,8 +1,8 @@
-import { createRowJournalWatch } from "./kysely/row-journal-watch.js";
 import { resolve } from "node:path";
 import type { DatabaseTarget } from "../config.js";
 import { WahookError } from "../errors.js";
 import type { Store } from "./store.js";
+import { createRowJournalWatch } from "./kysely/row-journal-watch.js";
 import { createKyselyStore } from "./kysely/store.js";
 import { openPostgres, redactUrl } from "./postgres/open.js";
 import { openSqlite } from "./sqlite/open.js";

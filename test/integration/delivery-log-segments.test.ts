@@ -1,11 +1,13 @@
-import { open as openFd, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { isWahookError } from "../../src/errors.js";
+import { nodeLogFs } from "../../src/store/log/log-fs.js";
 import { segmentPath } from "../../src/store/log/segment-files.js";
 import type { LogPosition } from "../../src/store/log/types.js";
 import { numbered, openSmall, readAll, segmentFiles, tempLogDir, texts } from "../helpers/delivery-log.js";
 
 const first: LogPosition = { segment: 1, offset: 0 };
+const realFs = nodeLogFs();
 const labels = (from: number, count: number) => numbered(from, count).map((b) => b.toString().split(":")[0]);
 
 describe("delivery log segments", () => {
@@ -66,7 +68,7 @@ describe("delivery log segments", () => {
     let created = 0;
     const log = await openSmall(dir, undefined, {
       spareSegments: 2,
-      fs: { open: (path, flags) => ((created += String(path).endsWith(".log.tmp") ? 1 : 0), new Promise((resolve, reject) => openFd(path, flags, 0o600, (error, fd) => (error ? reject(error) : resolve(fd))))) },
+      fs: { open: (path, flags) => ((created += path.endsWith(".log.tmp") ? 1 : 0), realFs.open(path, flags)) },
     });
     await log.append(numbered(0, 1));
     await expect.poll(() => log.stats().spareSegments).toBe(2);
@@ -95,6 +97,28 @@ describe("delivery log segments", () => {
       await expect.poll(() => log.stats().spareSegments).toBe(2);
     }
     expect(log.stats().liveSegments).toBeGreaterThan(3);
+    await log.close();
+  });
+
+  it("tops the pool up when the segment that was due back cannot be recycled (grown for an oversized record)", async () => {
+    const dir = tempLogDir();
+    const log = await openSmall(dir, undefined, { spareSegments: 2 });
+    await log.append([Buffer.from("small")]);
+    await expect.poll(() => log.stats().spareSegments).toBe(2);
+    const readToEnd = async (from: LogPosition) => {
+      const records = await readAll(log, from);
+      const end = (records[records.length - 1] as { next: LogPosition }).next;
+      await log.release(end);
+      await log.read(end, { maxRecords: 1, maxBytes: 100 }); // the consumer waits at the end
+      return end;
+    };
+    const afterSmall = await readToEnd(first);
+    await log.append([Buffer.alloc(10_000, 7)]); // into a spare grown to fit it
+    const afterBig = await readToEnd(afterSmall);
+    await log.append([Buffer.from("after")]); // leaves the grown segment while its release is due
+    await readToEnd(afterBig);
+    // The grown segment is deleted, not recycled: the spare it was counted as is made instead.
+    await expect.poll(() => log.stats().spareSegments).toBe(2);
     await log.close();
   });
 

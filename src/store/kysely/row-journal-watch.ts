@@ -4,7 +4,7 @@
  * from this process when it could not append to the log, or from another process on the same
  * file. Reading them anyway cost a transaction of its own (BEGIN IMMEDIATE, a select, COMMIT)
  * before every expansion, and after every productive one the loop's next tick found the log
- * empty and paid it again: at 200 msg/s, two of the six transactions per message.
+ * empty and paid it again: at 200 msg/s, 5,987 such reads for 3,000 messages.
  *
  * Another connection's commit changes `PRAGMA data_version` of ours (sqlite.org/pragma.html
  * #pragma_data_version); our own commits and the checkpoint thread's PASSIVE checkpoints do not,

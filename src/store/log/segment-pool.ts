@@ -17,8 +17,8 @@ export interface SegmentPool {
   takeNext(releaseDue?: boolean): Promise<number>;
   /** a released segment (its fd closed): recycled as a spare while the pool is short, else deleted */
   retire(segment: number, sizeBytes: number): Promise<void>;
-  /** starts filling the pool in the background; `releaseDue` as in takeNext */
-  topUp(releaseDue?: boolean): void;
+  /** starts filling the pool in the background */
+  topUp(): void;
   spareCount(): number;
   /** waits for the background work; its failures were already reported through takeNext */
   close(): Promise<void>;
@@ -49,9 +49,10 @@ export function createSegmentPool(deps: { io: LogFs; dir: string; segmentBytes: 
   // A segment about to come back is recycled instead of a new one written: with the consumer
   // keeping up, every rotation used to create a spare (64 MiB of zeros and 64 fsyncs) and then
   // delete the segment released a moment later, and the appends' fdatasyncs, and the WAL's that
-  // replies wait for, queued behind those writes: at 2,000 msg/s a spell of replies up to 400 ms
-  // late every ~27 s (docs/BENCHMARKS.md). Counted once at most, and only when the consumer is
-  // close behind (delivery-log.ts): under a flood it may release nothing for a while.
+  // replies wait for, queued behind those writes: at 2,000 msg/s one every ~27 s, and two of the
+  // spells of late replies measured (up to 400 ms) fell on one (docs/BENCHMARKS.md). Counted once
+  // at most, and only when the consumer is close behind (delivery-log.ts): under a flood it may
+  // release nothing for a while.
   const topUp = (releaseDue = false): void => {
     const target = spareTarget - (releaseDue ? 1 : 0);
     if (toppingUp || closed || spares.length >= target) return;
@@ -89,7 +90,8 @@ export function createSegmentPool(deps: { io: LogFs; dir: string; segmentBytes: 
         // but an "undefined = read everything" reopen would then see a gap in the chain.
         await syncDir(io, dir);
         // Not recycled after all (grown for an oversized record, say): the pool may be short.
-        if (!closed && spares.length < spareTarget) queueMicrotask(() => topUp());
+        // (topUp queues behind this task; it does not wait for it.)
+        if (!closed && spares.length < spareTarget) topUp();
       }),
     topUp,
     spareCount: () => spares.length,
