@@ -28,13 +28,27 @@ describe("delivery log segments", () => {
     await again.close();
   });
 
-  it("pre-writes every segment to its full size and keeps spares ready", async () => {
+  it("creates new segments empty, grows the active one with its records up to the segment size, and keeps spares ready", async () => {
     const dir = tempLogDir();
     const log = await openSmall(dir, undefined, { spareSegments: 2 });
-    await log.append(numbered(0, 3));
+    // 116 bytes per record: 30 fill 3,480 of the 4,096 bytes, so all stay in segment 1.
+    await log.append(numbered(0, 30));
     await expect.poll(() => log.stats().spareSegments).toBe(2);
-    for (const segment of segmentFiles(dir)) expect(statSync(segmentPath(dir, segment)).size).toBe(4096);
+    expect(log.end().position).toEqual({ segment: 1, offset: 3480 });
+    expect(segmentFiles(dir).map((segment) => statSync(segmentPath(dir, segment)).size)).toEqual([3480, 0, 0]);
     await log.close();
+  });
+
+  it("after a reopen, goes on appending into a segment the appends had not filled, instead of rotating at the file's end", async () => {
+    const dir = tempLogDir();
+    const log = await openSmall(dir, undefined);
+    await log.append(numbered(0, 3));
+    await log.close();
+    const again = await openSmall(dir, undefined);
+    await again.append(numbered(3, 3));
+    expect(again.end().position).toEqual({ segment: 1, offset: 696 });
+    expect(texts(await readAll(again, first))).toEqual(labels(0, 6));
+    await again.close();
   });
 
   it("recycles released segments by renaming them to new numbers, and never reads their stale records", async () => {

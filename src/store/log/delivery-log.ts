@@ -14,9 +14,9 @@ export interface DeliveryLogOptions {
   dir: string;
   /** the consumer's durable cursor (a LogRecord's `next`); undefined = a new log, read from its oldest segment */
   start: LogPosition | undefined;
-  /** default 64 MiB: 16 ms of a 4 GB/s disk to pre-write, and few rotations; a bigger record gets a segment grown to fit */
+  /** default 64 MiB: few rotations; a bigger record gets a segment grown to fit */
   segmentBytes?: number;
-  /** pre-written segments kept ahead of the writer; default 2 */
+  /** spare segments kept ahead of the writer (new ones empty, recycled ones whole); default 2 */
   spareSegments?: number;
   /**
    * let the next write run during an fdatasync; default false. bench/log-append.mjs (64 callers in
@@ -70,10 +70,15 @@ async function assemble(io: LogFs, options: DeliveryLogOptions, segmentBytes: nu
   const { dir } = options;
   const recovered = await recoverLog(io, dir, options.start);
   const pool = createSegmentPool({ io, dir, segmentBytes, spareTarget: options.spareSegments ?? 2, spares: recovered?.spares ?? [], maxSeen: recovered?.maxSeen ?? options.start?.segment ?? 0 });
+  // A handle's sizeBytes is where the writer rotates: the segment size, whatever the file holds so
+  // far (a new segment is created empty and grows with the appends), or more for a segment grown
+  // to fit one record larger than that. The pool recycles only segments of exactly segmentBytes.
+  const capacity = (fileBytes: number) => Math.max(fileBytes, segmentBytes);
   const openHandle = async (segment: number): Promise<SegmentHandle> => {
     const fd = await io.open(segmentPath(dir, segment), "r+");
-    return newHandle(segment, fd, await io.sizeBytes(fd));
+    return newHandle(segment, fd, capacity(await io.sizeBytes(fd)));
   };
+  for (const handle of recovered?.chain ?? []) handle.sizeBytes = capacity(handle.sizeBytes);
   const chain: SegmentHandle[] = recovered?.chain ?? [await openHandle(await pool.takeNext())];
   const active = chain[chain.length - 1] as SegmentHandle;
   const state: WriterState = { active, offset: recovered?.end.offset ?? 0, lastCrc: recovered?.end.lastCrc ?? 0 };

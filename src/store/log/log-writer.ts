@@ -2,7 +2,6 @@ import { WahookError } from "../../errors.js";
 import { writeAll, type LogFs } from "./log-fs.js";
 import { encodeRecords, MAX_RECORD_BODY_BYTES, recordBytes } from "./record-codec.js";
 import type { SegmentHandle } from "./segment-handle.js";
-import { extendSegment } from "./segment-files.js";
 import type { LogPosition } from "./types.js";
 
 /**
@@ -127,8 +126,8 @@ export function createLogWriter(deps: WriterDeps): LogWriter {
       if (count > 0) return queue.splice(0, count);
       const needBytes = recordBytes((queue[0] as { body: Buffer }).body.length);
       if (state.offset === 0) {
-        // A record larger than a whole segment: this one is still unused, so grow it to fit.
-        await extendSegment(io, state.active.fd, state.active.sizeBytes, needBytes);
+        // A record larger than a whole segment: this one is still unused, so it may grow to fit
+        // (the write itself grows the file; the pool deletes such a segment once released).
         state.active.sizeBytes = needBytes;
         continue;
       }

@@ -3,9 +3,9 @@ import { createSegment, renameSegment, segmentPath } from "./segment-files.js";
 
 /**
  * Spare segments, ready before the writer needs them, and the fate of released ones. A spare is a
- * segment file already named with a future sequence number and pre-written (new: zeros; recycled:
- * stale records of older numbers). Every new number is one more than the highest ever seen in the
- * directory or in the consumer's cursor, so a file's name is always at least the number of every
+ * segment file already named with a future sequence number (new: empty, grown by the appends;
+ * recycled: written whole, holding stale records of older numbers). Every new number is one more
+ * than the highest ever seen in the directory or in the consumer's cursor, so a file's name is always at least the number of every
  * record inside it, and no stale record can ever match the segment it lies in. All directory
  * changes run one at a time: they pick numbers and count spares.
  */
@@ -42,17 +42,17 @@ export function createSegmentPool(deps: { io: LogFs; dir: string; segmentBytes: 
     const segment = maxSeen + 1;
     // Counted as seen before the file exists: even a half-created number is never handed out twice.
     maxSeen = segment;
-    await createSegment(io, dir, segment, segmentBytes);
+    await createSegment(io, dir, segment);
     spares.push(segment);
   };
 
-  // A segment about to come back is recycled instead of a new one written: with the consumer
-  // keeping up, every rotation used to create a spare (64 MiB of zeros and 64 fsyncs) and then
-  // delete the segment released a moment later, and the appends' fdatasyncs, and the WAL's that
-  // replies wait for, queued behind those writes: at 2,000 msg/s one every ~27 s, and two of the
-  // spells of late replies measured (up to 400 ms) fell on one (docs/BENCHMARKS.md). Counted once
-  // at most, and only when the consumer is close behind (delivery-log.ts): under a flood it may
-  // release nothing for a while.
+  // A segment about to come back is recycled instead of a new one made: its blocks are allocated,
+  // so the appends into it sync data pages only, and nothing is deleted. When new segments were
+  // pre-written with zeros, a consumer keeping up made every rotation write one (64 MiB and 64
+  // fsyncs) and delete the segment released a moment later, and two of the spells of late
+  // replies measured at 2,000 msg/s fell on one (docs/BENCHMARKS.md). Counted once at most, and
+  // only when the consumer is close behind (delivery-log.ts): under a flood it may release
+  // nothing for a while.
   const topUp = (releaseDue = false): void => {
     const target = spareTarget - (releaseDue ? 1 : 0);
     if (toppingUp || closed || spares.length >= target) return;
