@@ -108,7 +108,6 @@ export function createApp(options: AppOptions): App {
       if (sender?.backlog()) sendLoop?.wake();
     },
     onSlotsFree: () => sendLoop?.wake(),
-    paced: gate.paced,
   });
   const sendLoop = sender ? createLoop({ name: "outbox", tick: gate.paced(sender.tick), idleMs, logger: log, beforeTick: gate.quiet }) : undefined;
 
@@ -121,8 +120,6 @@ export function createApp(options: AppOptions): App {
     },
     onSlotsFree: () => botLoop.wake(),
     claimHints: store.dialect === "sqlite",
-    // Handlers' completion commits are charged too, not only the claims that start the handlers.
-    paced: gate.paced,
     ...(sender ? { replyOffer: sender.offer, onUnleased: sender.unleased } : {}),
     beforeHandle: graph && config.markRead !== "off"
       ? (item) => void graph.markRead(item.phoneNumberId, item.messageId, { typing: config.markRead === "typing" }).catch(() => undefined)

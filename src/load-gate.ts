@@ -12,11 +12,8 @@
  * `floodBytesPerSec` (more than the server can turn into replies, so the backlog grows whatever
  * we do), or once it has been busy without a break for `floodAfterBusyMs` (senders holding many
  * connections open on us, as Meta does while it delivers a backlog). While flooded, background
- * ticks share the core by a duty cycle: each tick's duration is charged, and so is each commit the
- * bot and the sender make once handlers or sends finish (outside any tick; uncharged, the stages
- * held over half of the busy samples in a profile of the bench's 1.2 KB flood at a 10% share), and
- * ticks wait until background work has used at most `share` of the time since (one account for
- * all loops).
+ * ticks share the core by a duty cycle: each tick's duration is charged, and ticks wait until
+ * background work has used at most `share` of the time since (one account for all loops).
  * Without that, every tick ran whole and the full server acked 0.14x the reference while the
  * receive path alone made 0.49x. Without the busy-spell rule the workers could keep the core from
  * the acks, which then stayed below the flood rate: in the bench's closed loop at 1.2 KB, 4 runs
@@ -32,11 +29,8 @@ export interface LoadGate {
   leave(bodyBytes: number): void;
   /** resolves at once while the webhook is quiet; while busy, once the duty cycle allows a tick (at most maxWaitMs) */
   quiet(): Promise<void>;
-  /**
-   * wraps background work so that its duration is charged to the duty cycle: each loop's tick,
-   * and the commits the bot and the sender make outside their ticks, once handlers or sends finish
-   */
-  paced<A extends unknown[], T>(work: (...args: A) => Promise<T>): (...args: A) => Promise<T>;
+  /** wraps a background tick so that its duration is charged to the duty cycle */
+  paced<T>(tick: () => Promise<T>): () => Promise<T>;
 }
 
 export interface LoadGateOptions {
@@ -128,12 +122,12 @@ export function createLoadGate(options: LoadGateOptions): LoadGate {
         check();
       });
     },
-    paced(work) {
-      return async (...args) => {
+    paced(tick) {
+      return async () => {
         const startedMs = now();
         running += 1;
         try {
-          return await work(...args);
+          return await tick();
         } finally {
           running -= 1;
           const endedMs = now();

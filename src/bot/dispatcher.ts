@@ -46,8 +46,6 @@ export interface DispatcherOptions {
   replyOffer?: () => ReplyOffer | undefined;
   /** a completion left replies in the outbox that it did not lease: they wait for a claim */
   onUnleased?: () => void;
-  /** wraps each completion commit, so that the load gate charges it to the background's share */
-  paced?: <A extends unknown[], T>(work: (...args: A) => Promise<T>) => (...args: A) => Promise<T>;
 }
 
 /**
@@ -104,7 +102,7 @@ export function createDispatcher(options: DispatcherOptions) {
     }
   };
   // A failed batch leaves its items leased and pending: they run again when their leases expire.
-  const completions = createGroupCommitter<InboxCompletion, boolean>(options.paced ? options.paced(complete) : complete, { maxBatch: options.batchSize });
+  const completions = createGroupCommitter<InboxCompletion, boolean>(complete, { maxBatch: options.batchSize });
 
   /** Resolves when the handler is done; a handler that outlives its lease would race the instance that reclaims the item. */
   const runHandler = async (ctx: Parameters<Bot["handle"]>[0]) => {

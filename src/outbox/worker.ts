@@ -33,8 +33,6 @@ export interface OutboxWorkerOptions {
   onSettled?: () => void;
   /** slots promised to an offer came back while the loop slept for want of them */
   onSlotsFree?: () => void;
-  /** wraps each settlement commit, so that the load gate charges it to the background's share */
-  paced?: <A extends unknown[], T>(work: (...args: A) => Promise<T>) => (...args: A) => Promise<T>;
 }
 
 const errorOf = (outcome: SendOutcome) => (outcome.kind === "sent" ? undefined : outcome.error);
@@ -55,8 +53,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
   const confirmWaitMs = options.sendConfirmWaitMs ?? 30_000;
   const batchSize = options.batchSize ?? options.concurrency;
   // A failed batch leaves its rows leased: they are sent again when their leases expire.
-  const settle = (batch: readonly OutboxSettlement[]) => store.settleOutboxItems(batch, workerId, runtime.nowMs());
-  const settlements = createGroupCommitter<OutboxSettlement, boolean>(options.paced ? options.paced(settle) : settle, { maxBatch: batchSize });
+  const settlements = createGroupCommitter<OutboxSettlement, boolean>((batch) => store.settleOutboxItems(batch, workerId, runtime.nowMs()), { maxBatch: batchSize });
 
   const send = async (item: OutboxItem) => {
     const startedAtMs = runtime.nowMs();

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createDispatcher, type DispatcherOptions } from "../../src/bot/dispatcher.js";
+import { createDispatcher } from "../../src/bot/dispatcher.js";
 import type { Bot } from "../../src/bot/types.js";
 import { createMetrics } from "../../src/metrics/metrics.js";
 import { createRuntime } from "../../src/runtime.js";
@@ -39,7 +39,7 @@ describe("bot dispatcher: group-committed completions", () => {
     getContactState: () => Promise.reject(new Error("the claim brings the state; no separate read")),
   });
 
-  const dispatcher = (bot: Bot, metrics = createMetrics(), sizes: { batchSize: number; concurrency?: number } = { batchSize: 16 }, hints: Pick<DispatcherOptions, "claimHints" | "onSettled" | "paced"> = {}) =>
+  const dispatcher = (bot: Bot, metrics = createMetrics(), sizes: { batchSize: number; concurrency?: number } = { batchSize: 16 }, hints: { claimHints?: boolean; onSettled?: (mayClaim: boolean) => void } = {}) =>
     createDispatcher({
       store: counted(), bot, runtime: createRuntime({ nowMs: () => now, random: () => 0.5 }), metrics, workerId: "w1",
       leaseMs: LEASE_MS, maxAttempts: 3, retryMaxDelayMs: 1000, ...sizes, signal: new AbortController().signal, ...hints,
@@ -76,21 +76,6 @@ describe("bot dispatcher: group-committed completions", () => {
     expect(await tickAt(dispatcher(echo), T0)).toBe(5);
     expect(batches).toEqual([5]);
     expect(await replies()).toEqual(["a:HI A", "b:HI B", "c:HI C", "d:HI D", "e:HI E"]);
-  });
-
-  it("runs each completion commit through `paced`, so the load gate charges it to the background's share", async () => {
-    await store.record([["a", "b", "c"].map((c) => textMessage(`${c}1`, c))], T0);
-    const charged: number[] = [];
-    const paced: DispatcherOptions["paced"] = (work) => async (...args) => {
-      const result = await work(...args);
-      charged.push(batches.length);
-      return result;
-    };
-    expect(await tickAt(dispatcher(echo, createMetrics(), { batchSize: 16 }, { paced }), T0)).toBe(3);
-    // The commit ran inside the wrapper: the store call was counted before the wrapper returned.
-    expect(batches).toEqual([3]);
-    expect(charged).toEqual([1]);
-    expect(await replies()).toHaveLength(3);
   });
 
   it("runs more handlers than one claim takes: claims of at most batchSize while up to concurrency run, completed in batches of at most batchSize", async () => {

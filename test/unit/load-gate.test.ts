@@ -81,21 +81,6 @@ describe("load gate", () => {
     expect(q.done).toBe(true);
   });
 
-  it("charges work that takes arguments and returns a value (a completion commit) like a tick", async () => {
-    const gate = gateWith();
-    enterTimes(gate, 2);
-    const commit = gate.paced(async (batch: readonly string[]) => {
-      await vi.advanceTimersByTimeAsync(10);
-      return batch.map((item) => item.length);
-    });
-    expect(await commit(["a", "bb"])).toEqual([1, 2]);
-    const q = watch(gate.quiet());
-    await vi.advanceTimersByTimeAsync(89);
-    expect(q.done).toBe(false);
-    await vi.advanceTimersByTimeAsync(1);
-    expect(q.done).toBe(true);
-  });
-
   it("while busy, lets one tick run at a time, so several loops do not take several shares", async () => {
     const gate = gateWith();
     enterTimes(gate, 2);
