@@ -5,9 +5,9 @@ import { createSegment, renameSegment, segmentPath } from "./segment-files.js";
  * Spare segments, ready before the writer needs them, and the fate of released ones. A spare is a
  * segment file already named with a future sequence number (new: empty, grown by the appends;
  * recycled: written whole, holding stale records of older numbers). Every new number is one more
- * than the highest ever seen in the directory or in the consumer's cursor, so a file's name is always at least the number of every
- * record inside it, and no stale record can ever match the segment it lies in. All directory
- * changes run one at a time: they pick numbers and count spares.
+ * than the highest ever seen in the directory or in the consumer's cursor, so a file's name is
+ * always at least the number of every record inside it, and no stale record can ever match the
+ * segment it lies in. All directory changes run one at a time: they pick numbers and count spares.
  */
 export interface SegmentPool {
   /**
