@@ -26,7 +26,7 @@ export async function listSegments(io: LogFs, dir: string): Promise<number[]> {
  * blocks are allocated by the writes themselves and each append's fdatasync also commits the new
  * size (ext4: a journal commit). New segments used to be pre-written with zeros and synced 1 MiB
  * at a time, so that fdatasync flushed data pages only; but under a flood (the expansion far
- * behind: a new segment per ~0.5 s at 30 KB bodies) that wrote every byte twice: the receive
+ * behind, nothing released, every segment new) that wrote every byte twice: the receive
  * path's 30 KB cell took 206 / 198 / 208 µs of CPU per request with zeros against 184 / 179 / 186
  * without, while at 1.2 KB the two were within the noise (docs/BENCHMARKS.md). Released segments
  * are still reused whole (segment-pool.ts): with the expansion keeping up the appends overwrite
